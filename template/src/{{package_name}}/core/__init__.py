@@ -1,0 +1,1 @@
+"""FastAPI adapters: logging, middleware, error handlers and the database session."""

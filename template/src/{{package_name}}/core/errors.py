@@ -1,0 +1,62 @@
+"""Exception handlers that turn every error into the contract's envelope (ERR-01).
+
+Validation details name the field and the rule broken, never the submitted
+value: a rejected password or token must not come back in the response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..security.errors import AppError, ErrorDetail, envelope
+
+
+def request_id_of(request: Request) -> str:
+    request_id: str = request.state.request_id
+    return request_id
+
+
+def _field(location: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def validation_details(errors: Sequence[Any]) -> list[ErrorDetail]:
+    """Field and message of each Pydantic error, without its `input` or `ctx`."""
+    return [{"field": _field(error["loc"]), "issue": str(error["msg"])} for error in errors]
+
+
+async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)  # noqa: S101 - registered for AppError only
+    body = envelope(
+        exc.status, request_id_of(request), code=exc.code, message=exc.message, details=exc.details
+    )
+    return JSONResponse(body, status_code=exc.status, headers=dict(exc.headers))
+
+
+async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own errors (404, 405, 413 ...) keep their status but lose their text."""
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for it only
+    headers = dict(exc.headers or {})
+    return JSONResponse(
+        envelope(exc.status_code, request_id_of(request)),
+        status_code=exc.status_code,
+        headers=headers,
+    )
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it only
+    details = validation_details(exc.errors())
+    return JSONResponse(envelope(422, request_id_of(request), details=details), status_code=422)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, handle_app_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
