@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -41,3 +44,44 @@ def assert_security_headers(response: httpx.Response) -> None:
     assert "server" not in response.headers
     assert "x-powered-by" not in response.headers
     assert response.headers["x-request-id"]
+
+
+STRONG_PASSWORD = "correct horse battery staple 42"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class Browser(TestClient):
+    """A TestClient that acts like the front end: it fetches a CSRF token first and
+    copies the `csrftoken` cookie into `X-CSRFToken` on every unsafe request."""
+
+    def __init__(self, app: FastAPI) -> None:
+        super().__init__(app, base_url="http://testserver")
+
+    def request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:
+        if method.upper() in UNSAFE_METHODS:
+            token = self.cookies.get("csrftoken") or self.get("/api/auth/csrf").json()["csrf_token"]
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", token)
+            kwargs["headers"] = headers
+        response: httpx.Response = super().request(method, url, **kwargs)
+        return response
+
+    def signup(self, email: str, password: str = STRONG_PASSWORD) -> httpx.Response:
+        return self.request("POST", "/api/auth/signup", json={"email": email, "password": password})
+
+    def login(self, email: str, password: str = STRONG_PASSWORD) -> httpx.Response:
+        return self.request("POST", "/api/auth/login", json={"email": email, "password": password})
+
+    def reauth(self, password: str = STRONG_PASSWORD) -> httpx.Response:
+        return self.request("POST", "/api/auth/reauth", json={"password": password})
+
+    def session_cookie(self) -> str | None:
+        value: str | None = self.cookies.get("session")
+        return value
+
+
+def link_token(body: str) -> str:
+    """The token of the link in an email body."""
+    match = re.search(r"token=([A-Za-z0-9_-]+)", body)
+    assert match, body
+    return match[1]

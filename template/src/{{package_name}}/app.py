@@ -5,15 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from starlette.types import Scope
 
 from . import SERVICE_NAME
+from .admin.routes import router as admin_router
+from .auth import routes as auth_routes
+from .auth.dependencies import default_rate_limit, require_authenticated, verify_csrf
 from .core.database import Database
 from .core.errors import install_error_handlers
 from .core.logging import configure_logging
 from .core.middleware import EnvelopeCORSMiddleware, SecurityMiddleware
 from .health.routes import router as health_router
+from .notes.routes import router as notes_router
+from .services import Services, build_services
 from .settings import Settings, get_settings
 
 API_PREFIX = "/api"
@@ -42,10 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    app.state.settings = settings
-    app.state.database = database
+    install_services(app, build_services(settings, database))
     install_error_handlers(app)
-    app.include_router(health_router, prefix=API_PREFIX)
+    install_routes(app)
 
     def body_limit(_scope: Scope) -> int:
         return settings.max_json_body_bytes
@@ -65,3 +69,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body_limit=body_limit,
     )
     return app
+
+
+def install_services(app: FastAPI, services: Services) -> None:
+    """Expose each collaborator on `app.state`, where the dependencies look for it."""
+    for name, value in vars(services).items():
+        setattr(app.state, name, value)
+
+
+def install_routes(app: FastAPI) -> None:
+    """Deny by default (AUTHZ-01): a route is public only if it is mounted on `public`.
+
+    Everything under `/api` except the probes goes through CSRF and the general
+    rate limit; everything outside `public` also needs a signed-in session.
+    """
+    app.include_router(health_router, prefix=API_PREFIX)
+    api = APIRouter(
+        prefix=API_PREFIX, dependencies=[Depends(verify_csrf), Depends(default_rate_limit)]
+    )
+    public = APIRouter()
+    public.include_router(auth_routes.public_router)
+    protected = APIRouter(dependencies=[Depends(require_authenticated)])
+    protected.include_router(auth_routes.router)
+    protected.include_router(notes_router)
+    protected.include_router(admin_router)
+    api.include_router(public)
+    api.include_router(protected)
+    app.include_router(api)

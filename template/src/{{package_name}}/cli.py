@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,6 +56,31 @@ def migrate(_args: argparse.Namespace) -> None:
     print("Database is up to date.")
 
 
+def create_admin(args: argparse.Namespace) -> None:
+    """Create the first administrator; the password is prompted for or read from stdin."""
+    from .core.database import Database
+    from .security.errors import AppError
+    from .services import build_services
+
+    settings = load_settings()
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password (again): ") != password:
+            fail(["the two passwords differ"])
+    database = Database(settings.database_url)
+    accounts = build_services(settings, database).accounts
+    try:
+        with database.sessions.begin() as session:
+            admin = accounts.create_admin(session, args.email.strip().lower(), password)
+    except AppError as error:
+        fail([error.message, *(detail["issue"] for detail in error.details)])
+    finally:
+        database.engine.dispose()
+    print(f"Administrator {admin.email} created.")
+
+
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -91,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.set_defaults(handler=serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=migrate)
+    admin_parser = commands.add_parser("create-admin", help="create an administrator account")
+    admin_parser.add_argument("--email", required=True)
+    admin_parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    admin_parser.set_defaults(handler=create_admin)
     commands.add_parser("check", help="validate settings without starting").set_defaults(
         handler=check
     )

@@ -10,8 +10,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .security.ratelimit import Rate
 
 Environment = Literal["development", "test", "production"]
 
@@ -20,6 +22,7 @@ PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "password", 
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 
 CommaList = Annotated[list[str], NoDecode]
+RateSetting = Annotated[Rate, BeforeValidator(lambda v: Rate.parse(v) if isinstance(v, str) else v)]
 
 
 class ConfigurationError(Exception):
@@ -47,6 +50,32 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None
     max_json_body_bytes: int = Field(default=1024 * 1024, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Sessions (AUTH-02) and step-up re-authentication (AUTH-07)
+    session_idle_minutes: int = Field(default=30, gt=0)
+    session_absolute_hours: int = Field(default=12, gt=0)
+    reauth_minutes: int = Field(default=5, gt=0)
+
+    # Email: links in messages point at PUBLIC_URL, the front end users see.
+    public_url: str = "http://localhost:8000"
+    email_backend: Literal["console", "smtp", "memory"] = "console"
+    email_from: str = "no-reply@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = True
+
+    # Rate limits (RATE-01) and account lockout (AUTH-05)
+    rate_limit_default: RateSetting = Rate.parse("300/minute")
+    rate_limit_login_ip: RateSetting = Rate.parse("10/minute")
+    rate_limit_login_account: RateSetting = Rate.parse("5/minute")
+    rate_limit_signup_ip: RateSetting = Rate.parse("5/hour")
+    rate_limit_reset_ip: RateSetting = Rate.parse("5/hour")
+    rate_limit_reset_email: RateSetting = Rate.parse("3/hour")
+    login_failures_per_ip: RateSetting = Rate.parse("50/15minutes")
+    lockout_after_failures: RateSetting = Rate.parse("10/15minutes")
+    lockout_minutes: int = Field(default=15, gt=0)
 
     @field_validator("allowed_hosts", "cors_allowed_origins", "trusted_proxies", mode="before")
     @classmethod
@@ -89,6 +118,10 @@ class Settings(BaseSettings):
             found.append("COOKIE_SECURE is off: cookies would travel over plain HTTP")
         if not self.allowed_hosts or "*" in self.allowed_hosts:
             found.append("ALLOWED_HOSTS must list the service's host names, without '*'")
+        if self.email_backend != "smtp":
+            found.append("EMAIL_BACKEND must be smtp: other backends do not deliver mail")
+        if not self.public_url.startswith("https://"):
+            found.append("PUBLIC_URL must be an https:// address")
         if "*" in self.cors_allowed_origins:
             found.append("CORS_ALLOWED_ORIGINS must list origins, without '*'")
         if any(not origin.startswith("https://") for origin in self.cors_allowed_origins):

@@ -32,7 +32,8 @@ def validation_details(errors: Sequence[Any]) -> list[ErrorDetail]:
 
 
 async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)  # noqa: S101 - registered for AppError only
+    if not isinstance(exc, AppError):  # registered for AppError only
+        raise exc
     body = envelope(
         exc.status, request_id_of(request), code=exc.code, message=exc.message, details=exc.details
     )
@@ -41,7 +42,8 @@ async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     """Starlette's own errors (404, 405, 413 ...) keep their status but lose their text."""
-    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for it only
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
     headers = dict(exc.headers or {})
     return JSONResponse(
         envelope(exc.status_code, request_id_of(request)),
@@ -51,7 +53,8 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it only
+    if not isinstance(exc, RequestValidationError):
+        raise exc
     details = validation_details(exc.errors())
     return JSONResponse(envelope(422, request_id_of(request), details=details), status_code=422)
 

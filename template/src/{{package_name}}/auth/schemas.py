@@ -1,0 +1,74 @@
+"""Request and response bodies of the auth routes."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from ..core.schemas import RequestSchema, ResponseSchema
+
+_EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def _normalize_email(value: str) -> str:
+    """Emails are compared lowercased, so that Alice@ and alice@ are one account."""
+    value = value.strip().lower()
+    if not _EMAIL.fullmatch(value):
+        raise ValueError("Enter a valid email address.")
+    return value
+
+
+Email = Annotated[str, Field(max_length=254), AfterValidator(_normalize_email)]
+# Long enough for any passphrase, short enough that hashing it cannot be a weapon.
+Password = Annotated[str, Field(min_length=1, max_length=1024)]
+Token = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Credentials(RequestSchema):
+    email: Email
+    password: Password
+
+
+class EmailIn(RequestSchema):
+    email: Email
+
+
+class TokenIn(RequestSchema):
+    token: Token
+
+
+class ResetConfirmIn(RequestSchema):
+    token: Token
+    new_password: Password
+
+
+class PasswordChangeIn(RequestSchema):
+    current_password: Password
+    new_password: Password
+
+
+class ReauthIn(RequestSchema):
+    password: Password
+
+
+class UserOut(ResponseSchema):
+    """Exactly the public fields of an account: no hash, secret or internal flag."""
+
+    id: uuid.UUID
+    email: str
+    role: Literal["user", "admin"]
+    email_verified: bool
+    mfa_enabled: bool
+    created_at: datetime
+
+
+class DetailOut(ResponseSchema):
+    detail: str
+
+
+class CsrfOut(ResponseSchema):
+    csrf_token: str

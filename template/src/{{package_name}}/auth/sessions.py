@@ -1,0 +1,109 @@
+"""Server-side sessions: creation, lookup with timeouts, rotation, destruction (AUTH-01, AUTH-02).
+
+The browser holds only a random 256-bit id in an HttpOnly cookie; the row is
+found by the id's keyed digest. Rotating means a new id and row, and the old
+row deleted, so a fixated or stolen pre-login id is worth nothing afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ..core.database import utcnow
+from ..security.tokens import new_token, token_digest
+from ..settings import Settings
+from .models import AuthSession, User
+
+# last_seen_at is written at most this often, to keep reads from becoming writes.
+TOUCH_EVERY = timedelta(seconds=60)
+_PURPOSE = "session"
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """The user behind a request, and the session that proved it."""
+
+    user: User
+    session: AuthSession
+
+
+class SessionStore:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.key = settings.secret_key.get_secret_value()
+        self.idle = timedelta(minutes=settings.session_idle_minutes)
+        self.absolute = timedelta(hours=settings.session_absolute_hours)
+
+    def digest(self, session_id: str) -> str:
+        return token_digest(session_id, self.key, _PURPOSE)
+
+    def create(self, db: Session, user: User) -> str:
+        """Store a new session for the user and return its id, for the cookie only."""
+        session_id = new_token()
+        now = utcnow()
+        db.add(
+            AuthSession(
+                id_digest=self.digest(session_id),
+                user_id=user.id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + self.absolute,
+            )
+        )
+        return session_id
+
+    def load(self, db: Session, session_id: str | None) -> Authenticated | None:
+        """The live session for a cookie value; an expired or idle one is deleted."""
+        if not session_id or len(session_id) > 128:
+            return None
+        row = db.execute(
+            select(AuthSession, User)
+            .join(User, User.id == AuthSession.user_id)
+            .where(AuthSession.id_digest == self.digest(session_id))
+        ).one_or_none()
+        if row is None:
+            return None
+        auth_session, user = row
+        now = utcnow()
+        if now >= auth_session.expires_at or now - auth_session.last_seen_at >= self.idle:
+            db.delete(auth_session)
+            return None
+        if now - auth_session.last_seen_at >= TOUCH_EVERY:
+            auth_session.last_seen_at = now
+        return Authenticated(user, auth_session)
+
+    def rotate(self, db: Session, current: AuthSession, *, reauthenticated: bool) -> str:
+        """Replace the session with a fresh id, keeping its absolute deadline."""
+        session_id = new_token()
+        now = utcnow()
+        db.add(
+            AuthSession(
+                id_digest=self.digest(session_id),
+                user_id=current.user_id,
+                created_at=current.created_at,
+                last_seen_at=now,
+                expires_at=current.expires_at,
+                reauthenticated_at=now if reauthenticated else current.reauthenticated_at,
+            )
+        )
+        db.delete(current)
+        return session_id
+
+    def recently_reauthenticated(self, auth_session: AuthSession) -> bool:
+        stamp = auth_session.reauthenticated_at
+        window = timedelta(minutes=self.settings.reauth_minutes)
+        return stamp is not None and utcnow() - stamp < window
+
+    @staticmethod
+    def destroy(db: Session, auth_session: AuthSession) -> None:
+        db.delete(auth_session)
+
+    @staticmethod
+    def destroy_all(db: Session, user_id: uuid.UUID) -> None:
+        """End every session of the user, on every device."""
+        db.execute(delete(AuthSession).where(AuthSession.user_id == user_id))

@@ -1,0 +1,1 @@
+"""Notes: the example resource that users own."""
