@@ -104,4 +104,6 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a client never sees a
+# success whose data is not stored yet, and a failing commit is still a 500.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
