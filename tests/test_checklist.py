@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from checklist import ALL_IDS, BUILT, required_ids
+
 from combinations import Combination, all_code_combinations
 from helpers import REPO_ROOT, project_dir_of
 
@@ -69,8 +69,12 @@ def project(combo: Combination, render: Callable[[Mapping[str, Any]], Any]) -> P
 
 
 def test_our_id_list_matches_the_shared_checklist() -> None:
-    assert SHARED_CHECKLIST.is_file(), f"{SHARED_CHECKLIST} is missing: CI puts shared/ beside the repo"
-    listed = set(re.findall(r"^- ([A-Z]+-\d{2}) ", SHARED_CHECKLIST.read_text(encoding="utf-8"), re.M))
+    assert SHARED_CHECKLIST.is_file(), (
+        f"{SHARED_CHECKLIST} is missing: CI puts shared/ beside the repo"
+    )
+    listed = set(
+        re.findall(r"^- ([A-Z]+-\d{2}) ", SHARED_CHECKLIST.read_text(encoding="utf-8"), re.M)
+    )
     assert listed == set(ALL_IDS)
     assert set(BUILT) <= listed
 

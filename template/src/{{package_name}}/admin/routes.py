@@ -11,11 +11,16 @@ from ..auth.models import Role
 from ..auth.schemas import UserOut
 from ..core.context import Context
 from ..core.database import DbSession
-from ..core.schemas import DEFAULT_LIMIT, Cursor, Limit, Page
+from ..core.schemas import DEFAULT_LIMIT, Cursor, Limit, Page, StrictJSONRoute
 from . import service
 from .schemas import ActionFilter, AuditEventOut, RoleIn
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/admin",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    route_class=StrictJSONRoute,
+)
 
 
 @router.get("/users")

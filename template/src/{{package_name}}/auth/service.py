@@ -2,7 +2,9 @@
 re-authentication, logout and deletion.
 
 Each refusal is audited in a transaction of its own, because the request's
-transaction rolls back when the refusal is raised.
+transaction rolls back when the refusal is raised. Such side writes (refusals,
+rate-limit and lockout counters) come before the request's own writes: SQLite
+has one writer at a time, and would make them wait for the request forever.
 """
 
 from __future__ import annotations
@@ -203,12 +205,21 @@ class Accounts:
     def reauthenticate(
         self, db: Session, context: RequestContext, auth: Authenticated, password: str
     ) -> str:
-        """Confirm the password again; returns the rotated session id, now marked recent."""
+        """Confirm the password again; returns the rotated session id, now marked recent.
+
+        Failures count towards the lockout, and a locked account cannot step up
+        even with the right password, so a stolen session cannot guess it here.
+        """
         account = self.limiter.subject(auth.user.email)
         self.limiter.check("login-account", account, self.settings.rate_limit_login_account)
-        if not verify_password(auth.user.password_hash, password):
-            self.lockout.record_failure(account)
+        matches = verify_password(auth.user.password_hash, password)
+        if not matches or self.lockout.is_locked(account):
+            locked = self.lockout.record_failure(account)
             self._audit_refusal(context, "reauth_failed", actor_id=auth.user.id)
+            if locked:
+                self._audit_refusal(
+                    context, "account_locked", actor_id=auth.user.id, target=auth.user.email
+                )
             raise AppError(403, "invalid_credentials", "The password is incorrect.")
         record(db, context, "reauthenticated", actor_id=auth.user.id)
         return self.sessions.rotate(db, auth.session, reauthenticated=True)
@@ -262,6 +273,9 @@ class Accounts:
         """Redeem a reset token: new password, every other reset link void, every session ended."""
         user = self._redeem_token(db, token, TokenPurpose.PASSWORD_RESET)
         self._check_password_policy(new_password, user.email, "body.new_password")
+        # Before this transaction writes: the counters commit in one of their own,
+        # which on SQLite (one writer at a time) would otherwise wait for this one.
+        self.lockout.clear(self.limiter.subject(user.email))
         user.password_hash = hash_password(new_password)
         db.execute(
             update(EmailToken)
@@ -273,7 +287,6 @@ class Accounts:
             .values(used_at=utcnow())
         )
         self.sessions.destroy_all(db, user.id)
-        self.lockout.clear(self.limiter.subject(user.email))
         record(db, context, "password_reset", actor_id=user.id, target=user.email)
 
     # --- account ------------------------------------------------------------------

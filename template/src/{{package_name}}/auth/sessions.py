@@ -11,8 +11,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Executable, delete, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..core.database import utcnow
 from ..security.tokens import new_token, token_digest
@@ -46,6 +47,7 @@ class SessionStore:
         """Store a new session for the user and return its id, for the cookie only."""
         session_id = new_token()
         now = utcnow()
+        self._purge_dead(db, user.id)
         db.add(
             AuthSession(
                 id_digest=self.digest(session_id),
@@ -70,11 +72,14 @@ class SessionStore:
             return None
         auth_session, user = row
         now = utcnow()
+        this_session = AuthSession.id_digest == auth_session.id_digest
         if now >= auth_session.expires_at or now - auth_session.last_seen_at >= self.idle:
-            db.delete(auth_session)
+            _write_apart(db, delete(AuthSession).where(this_session))
+            db.expunge(auth_session)
             return None
         if now - auth_session.last_seen_at >= TOUCH_EVERY:
-            auth_session.last_seen_at = now
+            _write_apart(db, update(AuthSession).where(this_session).values(last_seen_at=now))
+            set_committed_value(auth_session, "last_seen_at", now)
         return Authenticated(user, auth_session)
 
     def rotate(self, db: Session, current: AuthSession, *, reauthenticated: bool) -> str:
@@ -99,6 +104,16 @@ class SessionStore:
         window = timedelta(minutes=self.settings.reauth_minutes)
         return stamp is not None and utcnow() - stamp < window
 
+    def _purge_dead(self, db: Session, user_id: uuid.UUID) -> None:
+        """Delete the user's expired and idle sessions, which nobody may present any more."""
+        now = utcnow()
+        db.execute(
+            delete(AuthSession).where(
+                AuthSession.user_id == user_id,
+                or_(AuthSession.expires_at <= now, AuthSession.last_seen_at <= now - self.idle),
+            )
+        )
+
     @staticmethod
     def destroy(db: Session, auth_session: AuthSession) -> None:
         db.delete(auth_session)
@@ -107,3 +122,15 @@ class SessionStore:
     def destroy_all(db: Session, user_id: uuid.UUID) -> None:
         """End every session of the user, on every device."""
         db.execute(delete(AuthSession).where(AuthSession.user_id == user_id))
+
+
+def _write_apart(db: Session, statement: Executable) -> None:
+    """Run a write in a short transaction of its own, committed at once.
+
+    The request's transaction rolls back when it answers an error (a 401 for an
+    expired session, say), and it must not hold a write lock yet: on SQLite,
+    which has one writer at a time, the rate-limit counters and audited refusals
+    that later write in transactions of their own would wait for it forever.
+    """
+    with Session(db.get_bind()) as apart, apart.begin():
+        apart.execute(statement)

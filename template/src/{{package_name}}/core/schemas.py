@@ -1,10 +1,14 @@
-"""Base classes for request and response schemas, and the page shape of list routes."""
+"""Base classes for request and response schemas, the page shape of list routes,
+and the route class that parses JSON bodies strictly."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Query, Request, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..security.text import text_problem
@@ -48,3 +52,40 @@ class Page(BaseModel, Generic[ItemT]):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end"
     )
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object names the same key twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise DuplicateKeyError("a JSON object repeats a key")
+    return result
+
+
+class StrictJSONRequest(Request):
+    """A request whose JSON body may not repeat a key within one object.
+
+    Python's parser keeps the last of two equal keys, another parser (a proxy,
+    a WAF, a log pipeline) may keep the first: refusing the body removes the
+    ambiguity. FastAPI answers the error with 400 in the envelope.
+    """
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = json.loads(await self.body(), object_pairs_hook=_unique_keys)
+        return self._json
+
+
+class StrictJSONRoute(APIRoute):
+    """Pass as `route_class` to every APIRouter whose routes take a JSON body (VAL-01)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict_handler(request: Request) -> Response:
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+
+        return strict_handler

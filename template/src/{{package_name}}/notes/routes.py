@@ -8,11 +8,11 @@ from fastapi import APIRouter, status
 
 from ..auth.dependencies import CurrentAuth
 from ..core.database import DbSession
-from ..core.schemas import DEFAULT_LIMIT, Cursor, Limit, Page
+from ..core.schemas import DEFAULT_LIMIT, Cursor, Limit, Page, StrictJSONRoute
 from . import service
 from .schemas import NoteIn, NoteOut, NotePatch
 
-router = APIRouter(prefix="/notes", tags=["notes"])
+router = APIRouter(prefix="/notes", tags=["notes"], route_class=StrictJSONRoute)
 
 
 @router.get("")

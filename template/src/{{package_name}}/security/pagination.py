@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 MAX_CURSOR_LENGTH = 200
 
@@ -24,7 +24,12 @@ def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The (created_at, id) pair of a cursor; anything malformed raises InvalidCursorError."""
+    """The (created_at, id) pair of a cursor; anything malformed raises InvalidCursorError.
+
+    The stamp must be timezone-aware and representable in UTC: the database
+    layer refuses naive datetimes, and converting an edge date such as
+    0001-01-01T00:00+01:00 to UTC overflows. Either would otherwise be a 500.
+    """
     if len(cursor) > MAX_CURSOR_LENGTH:
         raise InvalidCursorError("cursor too long")
     try:
@@ -32,6 +37,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         stamp, separator, row_id = raw.partition("|")
         if not separator:
             raise InvalidCursorError("not a cursor")
-        return datetime.fromisoformat(stamp), uuid.UUID(row_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        created_at = datetime.fromisoformat(stamp)
+        if created_at.tzinfo is None:
+            raise InvalidCursorError("not a cursor")
+        return created_at.astimezone(UTC), uuid.UUID(row_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as error:
         raise InvalidCursorError("not a cursor") from error

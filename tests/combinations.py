@@ -1,0 +1,215 @@
+"""The answers the template is tested with: the one place that lists them.
+
+`CODE_DIMENSIONS` are the answers that change Python code. The fast layer
+renders every combination of them; the deep layer installs and tests a
+pairwise-covering subset. Answers that do not change Python code
+(`ci_provider`, `python_version`) rotate through their values so that each
+value is rendered at least once.
+
+When Django joins, add it to `FRAMEWORKS`: every layer picks it up.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Answers = Mapping[str, Any]
+
+FRAMEWORKS: tuple[str, ...] = ("fastapi",)
+DATABASES: tuple[str, ...] = ("sqlite", "postgresql")
+PAYMENT_PROVIDERS: tuple[str, ...] = ("stripe", "paddle", "lemonsqueezy", "none")
+FILE_UPLOADS: tuple[bool, ...] = (True, False)
+RATE_LIMIT_STORES: tuple[str, ...] = ("database", "redis")
+CI_PROVIDERS: tuple[str, ...] = ("github", "gitlab", "none")
+PYTHON_VERSIONS: tuple[str, ...] = ("3.11", "3.12", "3.13")
+
+
+@dataclass(frozen=True)
+class Value:
+    """One value of a dimension: a short label for test ids and the answers it sets."""
+
+    dimension: str
+    label: str
+    answers: tuple[tuple[str, Any], ...]
+
+
+def _simple(question: str, values: Iterable[Any], label: Any = None) -> tuple[Value, ...]:
+    out = []
+    for value in values:
+        text = label(value) if label else str(value)
+        out.append(Value(question, text, ((question, value),)))
+    return tuple(out)
+
+
+# mfa and require_admin_mfa form one dimension: require_admin_mfa is only asked when mfa is on.
+MFA_MODES: tuple[Value, ...] = (
+    Value("mfa", "mfa-admins", (("mfa", True), ("require_admin_mfa", True))),
+    Value("mfa", "mfa-optional", (("mfa", True), ("require_admin_mfa", False))),
+    Value("mfa", "no-mfa", (("mfa", False),)),
+)
+
+CODE_DIMENSIONS: dict[str, tuple[Value, ...]] = {
+    "framework": _simple("framework", FRAMEWORKS),
+    "database": _simple("database", DATABASES),
+    "payment_provider": _simple("payment_provider", PAYMENT_PROVIDERS, lambda v: f"pay-{v}"),
+    "mfa": MFA_MODES,
+    "file_uploads": _simple(
+        "file_uploads", FILE_UPLOADS, lambda v: "uploads" if v else "no-uploads"
+    ),
+    "rate_limit_store": _simple("rate_limit_store", RATE_LIMIT_STORES, lambda v: f"rl-{v}"),
+}
+
+ROTATING_DIMENSIONS: dict[str, tuple[Value, ...]] = {
+    "ci_provider": _simple("ci_provider", CI_PROVIDERS, lambda v: f"ci-{v}"),
+    "python_version": _simple("python_version", PYTHON_VERSIONS, lambda v: f"py{v}"),
+}
+
+# The richest combination: every optional part on. Its virtualenv type-checks all combinations.
+RICHEST: dict[str, Any] = {
+    "framework": FRAMEWORKS[0],
+    "database": "postgresql",
+    "payment_provider": "stripe",
+    "mfa": True,
+    "require_admin_mfa": True,
+    "file_uploads": True,
+    "rate_limit_store": "redis",
+    "ci_provider": "github",
+    "python_version": "3.11",
+}
+
+
+@dataclass(frozen=True)
+class Combination:
+    """A set of answers plus a readable id (used as the pytest parameter id)."""
+
+    values: tuple[Value, ...]
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for value in self.values:
+            merged.update(value.answers)
+        return merged
+
+    @property
+    def id(self) -> str:
+        return "-".join(value.label for value in self.values)
+
+    def __getitem__(self, question: str) -> Any:
+        return self.answers[question]
+
+
+def _rotate(index: int) -> tuple[Value, ...]:
+    """Pick rotating values so that, over consecutive indexes, every value and pair appears."""
+    ci = ROTATING_DIMENSIONS["ci_provider"]
+    py = ROTATING_DIMENSIONS["python_version"]
+    return (ci[index % len(ci)], py[(index // len(ci)) % len(py)])
+
+
+def all_code_combinations() -> list[Combination]:
+    """Every combination of the code-changing answers, with rotating CI and Python values."""
+    rows = itertools.product(*CODE_DIMENSIONS.values())
+    return [Combination((*row, *_rotate(i))) for i, row in enumerate(rows)]
+
+
+# --- pairwise ---------------------------------------------------------------------------
+
+Pair = tuple[tuple[int, int], tuple[int, int]]  # ((dimension, value), (dimension, value))
+
+
+def _pairs_of(row: Sequence[int]) -> set[Pair]:
+    return {((i, row[i]), (j, row[j])) for i, j in itertools.combinations(range(len(row)), 2)}
+
+
+def all_pairs(sizes: Sequence[int]) -> set[Pair]:
+    """Every pair of values of two different dimensions."""
+    pairs: set[Pair] = set()
+    for i, j in itertools.combinations(range(len(sizes)), 2):
+        for a in range(sizes[i]):
+            for b in range(sizes[j]):
+                pairs.add(((i, a), (j, b)))
+    return pairs
+
+
+def _greedy_rows(sizes: Sequence[int], rng: random.Random) -> list[tuple[int, ...]]:
+    uncovered = all_pairs(sizes)
+    candidates = list(itertools.product(*(range(n) for n in sizes)))
+    rows: list[tuple[int, ...]] = []
+    while uncovered:
+        scored = [(len(_pairs_of(row) & uncovered), row) for row in candidates]
+        top = max(score for score, _ in scored)
+        best = rng.choice([row for score, row in scored if score == top])
+        rows.append(best)
+        uncovered -= _pairs_of(best)
+    if not rows and candidates:  # one dimension (or none): a single row still tests something
+        rows.append(candidates[0])
+    return rows
+
+
+def pairwise_rows(sizes: Sequence[int], attempts: int = 50) -> list[tuple[int, ...]]:
+    """A small set of rows (value indexes) in which every pair of values appears.
+
+    Greedy: repeatedly take a row of the full product that covers the most
+    pairs not yet covered, breaking ties at random. A few seeded attempts are
+    made and the shortest result kept, so the set is small and deterministic.
+    The product here is small (a few hundred rows), so this takes well under a second.
+    """
+    best: list[tuple[int, ...]] | None = None
+    for seed in range(attempts):
+        rows = _greedy_rows(sizes, random.Random(seed))
+        if best is None or len(rows) < len(best):
+            best = rows
+    return sorted(best or [])
+
+
+def local_python_version() -> str:
+    """The python_version answer that the machine running the tests can install without downloads."""
+    mine = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return mine if mine in PYTHON_VERSIONS else PYTHON_VERSIONS[0]
+
+
+def pairwise_code_combinations() -> list[Combination]:
+    """The deep layer's set: pairwise-covering over the code-changing answers.
+
+    ci_provider rotates; python_version is the local interpreter's, because the
+    deep layer installs the project and must not download another Python.
+    """
+    dims = list(CODE_DIMENSIONS.values())
+    rows = pairwise_rows([len(d) for d in dims])
+    py = next(
+        v
+        for v in ROTATING_DIMENSIONS["python_version"]
+        if v.answers[0][1] == local_python_version()
+    )
+    ci = ROTATING_DIMENSIONS["ci_provider"]
+    return [
+        Combination((*(dims[d][v] for d, v in enumerate(row)), ci[i % len(ci)], py))
+        for i, row in enumerate(rows)
+    ]
+
+
+def covered_pairs(combinations: Iterable[Combination]) -> set[frozenset[tuple[str, str]]]:
+    """Pairs of (dimension, value label) that appear together in some combination."""
+    found: set[frozenset[tuple[str, str]]] = set()
+    for combo in combinations:
+        code_values = [
+            (v.dimension, v.label) for v in combo.values if v.dimension in CODE_DIMENSIONS
+        ]
+        for a, b in itertools.combinations(code_values, 2):
+            found.add(frozenset({a, b}))
+    return found
+
+
+def required_pairs() -> set[frozenset[tuple[str, str]]]:
+    labels = list(CODE_DIMENSIONS)
+    required: set[frozenset[tuple[str, str]]] = set()
+    for a, b in itertools.combinations(labels, 2):
+        for va in CODE_DIMENSIONS[a]:
+            for vb in CODE_DIMENSIONS[b]:
+                required.add(frozenset({(a, va.label), (b, vb.label)}))
+    return required

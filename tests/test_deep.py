@@ -1,0 +1,86 @@
+"""Generated projects install with uv and pass their own test suites.
+
+The combinations are a pairwise-covering set of the code-changing answers
+(see combinations.py and test_combinations.py). PostgreSQL combinations get a
+fresh database on the harness's throwaway cluster through TEST_DATABASE_URL;
+SQLite combinations run with TEST_DATABASE_URL unset.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from combinations import Combination, pairwise_code_combinations
+from helpers import clean_env, explain, project_dir_of, run, uv_binary
+
+pytestmark = pytest.mark.deep
+
+DEEP_COMBINATIONS = pairwise_code_combinations()
+
+SYNC_TIMEOUT = 1200
+SUITE_TIMEOUT = 1800
+
+
+def project_env(combo_database: str, request: pytest.FixtureRequest, label: str) -> dict[str, str]:
+    extra: dict[str, str] = {}
+    if combo_database == "postgresql":
+        postgres = request.getfixturevalue("postgres")
+        extra["TEST_DATABASE_URL"] = postgres.create_database(label)
+    return clean_env(extra)
+
+
+@pytest.mark.parametrize("combo", [pytest.param(c, id=c.id) for c in DEEP_COMBINATIONS])
+def test_generated_project_passes_its_own_test_suite(
+    combo: Combination, copie: Any, request: pytest.FixtureRequest
+) -> None:
+    project = project_dir_of(copie.copy(extra_answers=combo.answers))
+    env = project_env(combo["database"], request, combo.id)
+
+    synced = run([uv_binary(), "sync"], cwd=project, env=env, timeout=SYNC_TIMEOUT)
+    assert synced.returncode == 0, explain(synced)
+
+    suite = run(
+        [uv_binary(), "run", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=env,
+        timeout=SUITE_TIMEOUT,
+    )
+    assert suite.returncode == 0, explain(suite)
+
+
+def test_defaults_pass_the_readme_test_command(
+    template_dir: Path, tmp_path: Path, make_binary: str
+) -> None:
+    """The acceptance path: `copier copy --trust --defaults <repo> <dir>`, then the README's `make test`."""
+    project = tmp_path / "svc"
+    copied = run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            str(template_dir),
+            str(project),
+        ],
+        cwd=tmp_path,
+        env=clean_env(),
+        timeout=SYNC_TIMEOUT,
+    )
+    assert copied.returncode == 0, explain(copied)
+
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert "make test" in readme, (
+        "the generated README does not give `make test` as its test command"
+    )
+    assert (project / "Makefile").is_file(), "the generated project has no Makefile for `make test`"
+
+    tested = run(
+        [make_binary, "test"], cwd=project, env=clean_env(), timeout=SYNC_TIMEOUT + SUITE_TIMEOUT
+    )
+    assert tested.returncode == 0, explain(tested)

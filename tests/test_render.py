@@ -1,0 +1,286 @@
+"""Every combination of the code-changing answers renders a clean, lint-free, type-correct project.
+
+Each combination is rendered once per session (the `render` fixture caches it)
+and every rule below is checked on it. With pytest-xdist, `--dist loadgroup`
+keeps all the tests of one combination on one worker, so nothing renders twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from combinations import Combination, all_code_combinations
+from helpers import (
+    clean_env,
+    explain,
+    harness_tool,
+    project_dir_of,
+    read_pyproject,
+    run,
+    walk_files,
+)
+
+pytestmark = pytest.mark.fast
+
+COMBINATIONS = all_code_combinations()
+
+
+@pytest.fixture(
+    params=[pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.id)) for c in COMBINATIONS],
+)
+def combo(request: pytest.FixtureRequest) -> Combination:
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def project(combo: Combination, render: Callable[[Mapping[str, Any]], Any]) -> Path:
+    return project_dir_of(render(combo.answers))
+
+
+def package_name(project: Path) -> str:
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    return str(answers["project_slug"]).replace("-", "_")
+
+
+# --- files present or absent as the answers say -----------------------------------------
+#
+# One row per rule. `paths`: the file (or folder, ending in "/") must exist when
+# `present_when(answers)` is true and none of them may exist when it is false;
+# several paths mean "any one of these". `{package}` is the package name.
+# Later issues add their rows here (Dockerfile, SECURITY.md, catalog-info.yaml,
+# docs/security-checklist.md, scripts/backup, payments, uploads, ...).
+
+Answers = Mapping[str, Any]
+
+
+def always(_: Answers) -> bool:
+    return True
+
+
+def ci_is(provider: str) -> Callable[[Answers], bool]:
+    def rule(answers: Answers) -> bool:
+        return bool(answers["ci_provider"] == provider)
+
+    rule.__name__ = f"ci_provider == {provider!r}"
+    return rule
+
+
+@dataclass(frozen=True)
+class FileRule:
+    paths: tuple[str, ...]
+    present_when: Callable[[Answers], bool]
+    why: str
+
+
+RENOVATE_CONFIGS = (
+    "renovate.json",
+    "renovate.json5",
+    ".renovaterc",
+    ".renovaterc.json",
+    ".gitlab/renovate.json",
+)
+
+FILE_RULES: tuple[FileRule, ...] = (
+    FileRule(("README.md",), always, "the project explains its two commands"),
+    FileRule(("pyproject.toml",), always, "uv, ruff, mypy and pytest are configured there"),
+    FileRule(("Makefile",), always, "`make dev` and `make test`"),
+    FileRule(("compose.yaml",), always, "app, database and Redis for local runs"),
+    FileRule((".copier-answers.yml",), always, "`copier update` needs the answers"),
+    FileRule((".env.example",), always, "documents every setting"),
+    FileRule((".env",), always, "fresh secrets written at generation"),
+    FileRule(("src/{package}/__init__.py",), always, "the package is named after the slug"),
+    FileRule(("tests/",), always, "the project ships its own test suite"),
+    FileRule((".github/workflows/ci.yml",), ci_is("github"), "GitHub Actions pipeline"),
+    FileRule((".github/dependabot.yml",), ci_is("github"), "GitHub comes with Dependabot"),
+    FileRule((".gitlab-ci.yml",), ci_is("gitlab"), "GitLab CI pipeline"),
+    FileRule(RENOVATE_CONFIGS, ci_is("gitlab"), "GitLab comes with Renovate"),
+)
+
+
+def path_exists(project: Path, path: str) -> bool:
+    return (project / path).is_dir() if path.endswith("/") else (project / path).is_file()
+
+
+def file_rule_violations(project: Path, answers: Answers) -> list[str]:
+    package = package_name(project)
+    problems = []
+    for rule in FILE_RULES:
+        paths = [p.format(package=package) for p in rule.paths]
+        existing = [p for p in paths if path_exists(project, p)]
+        wanted = rule.present_when(answers)
+        condition = getattr(rule.present_when, "__name__", "rule")
+        if wanted and not existing:
+            problems.append(f"missing {' or '.join(paths)} ({rule.why}; {condition})")
+        if not wanted and existing:
+            problems.append(f"unexpected {', '.join(existing)} ({rule.why}; only when {condition})")
+    return problems
+
+
+def test_files_are_present_or_absent_as_the_answers_say(project: Path, combo: Combination) -> None:
+    problems = file_rule_violations(project, combo.answers)
+    assert not problems, "\n".join(problems)
+
+
+# --- no leftover Jinja -----------------------------------------------------------------------
+
+JINJA_MARKERS = ("{{", "{%", "{#")
+
+
+def jinja_leftovers(project: Path) -> list[str]:
+    found = []
+    for path in walk_files(project):
+        rel = path.relative_to(project)
+        if path.name.endswith(".jinja") or any(m in str(rel) for m in JINJA_MARKERS):
+            found.append(f"{rel}: Jinja in the file name")
+        data = path.read_bytes()
+        if b"\0" in data:
+            continue  # binary files are copied, never rendered
+        text = data.decode("utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), start=1):
+            # GitHub Actions expressions `${{ ... }}` are meant to be there.
+            checked = line.replace("${{", "") if rel.parts[0] == ".github" else line
+            if any(m in checked for m in JINJA_MARKERS):
+                found.append(f"{rel}:{number}: {line.strip()[:160]}")
+    return found
+
+
+def test_rendered_tree_has_no_leftover_jinja(project: Path) -> None:
+    leftovers = jinja_leftovers(project)
+    assert not leftovers, "unrendered Jinja:\n" + "\n".join(leftovers[:50])
+
+
+# --- configuration files parse ---------------------------------------------------------------
+
+
+class YamlLoader(yaml.SafeLoader):
+    """yaml.SafeLoader plus GitLab CI's `!reference` tag."""
+
+
+YamlLoader.add_constructor("!reference", lambda loader, node: loader.construct_sequence(node))  # type: ignore[arg-type]
+
+
+def files_with_suffix(project: Path, *suffixes: str) -> list[Path]:
+    return [p for p in walk_files(project) if p.suffix in suffixes]
+
+
+def test_every_toml_file_parses(project: Path) -> None:
+    errors = []
+    for path in files_with_suffix(project, ".toml"):
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            errors.append(f"{path.relative_to(project)}: {exc}")
+    assert not errors, "\n".join(errors)
+
+
+def test_every_yaml_file_parses(project: Path) -> None:
+    errors = []
+    for path in files_with_suffix(project, ".yml", ".yaml"):
+        try:
+            list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=YamlLoader))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            errors.append(f"{path.relative_to(project)}: {exc}")
+    assert not errors, "\n".join(errors)
+
+
+def test_every_json_file_parses(project: Path) -> None:
+    errors = []
+    for path in files_with_suffix(project, ".json"):
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            errors.append(f"{path.relative_to(project)}: {exc}")
+    assert not errors, "\n".join(errors)
+
+
+# --- lint and types ----------------------------------------------------------------------------
+
+
+def test_ruff_check_is_clean(project: Path) -> None:
+    done = run(
+        [harness_tool("ruff"), "check", "--no-cache", "--output-format=concise", "."],
+        cwd=project,
+        env=clean_env(),
+        timeout=300,
+    )
+    assert done.returncode == 0, explain(done)
+
+
+def test_ruff_format_is_clean(project: Path) -> None:
+    done = run(
+        [harness_tool("ruff"), "format", "--check", "--no-cache", "."],
+        cwd=project,
+        env=clean_env(),
+        timeout=300,
+    )
+    assert done.returncode == 0, explain(done)
+
+
+def test_mypy_is_configured_strict(project: Path) -> None:
+    mypy = read_pyproject(project).get("tool", {}).get("mypy", {})
+    assert mypy.get("strict") is True, (
+        f"[tool.mypy] in pyproject.toml must set strict = true, found {mypy}"
+    )
+
+
+def mypy_targets(project: Path) -> list[str]:
+    """Use the project's own `[tool.mypy] files` when set, else its src/ and tests/."""
+    configured = read_pyproject(project).get("tool", {}).get("mypy", {}).get("files")
+    if configured:
+        return []
+    targets = [name for name in ("src", "tests") if (project / name).is_dir()]
+    assert targets, "nothing to type-check: no src/ or tests/ folder and no [tool.mypy] files"
+    return targets
+
+
+def test_mypy_strict_is_clean(project: Path, project_mypy: Path, mypy_cache_dir: Path) -> None:
+    done = run(
+        [str(project_mypy), "--cache-dir", str(mypy_cache_dir), *mypy_targets(project)],
+        cwd=project,
+        env=clean_env(),
+        timeout=900,
+    )
+    assert done.returncode == 0, explain(done)
+
+
+# --- what the post-generation task leaves behind -------------------------------------------------
+
+
+def git(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run(["git", *args], cwd=project, env=clean_env(), timeout=60)
+
+
+def test_env_file_is_private_and_never_committed(project: Path) -> None:
+    env_file = project / ".env"
+    assert env_file.is_file(), ".env was not written at generation"
+    mode = stat.S_IMODE(os.stat(env_file).st_mode)
+    assert mode & 0o077 == 0, f".env is readable by others (mode {oct(mode)})"
+    placeholders = [
+        line.partition("=")[0]
+        for line in env_file.read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("#") and line.partition("=")[2].strip() == "change-me"
+    ]
+    assert not placeholders, f".env still holds change-me placeholders: {placeholders}"
+    tracked = git(project, "ls-files", "--error-unmatch", ".env")
+    assert tracked.returncode != 0, ".env is committed to git"
+    ignored = git(project, "check-ignore", "-q", ".env")
+    assert ignored.returncode == 0, ".env is not git-ignored"
+
+
+def test_project_is_a_git_repository_with_a_clean_first_commit(project: Path) -> None:
+    log = git(project, "log", "--oneline")
+    assert log.returncode == 0, explain(log)
+    assert len(log.stdout.strip().splitlines()) == 1, log.stdout
+    status = git(project, "status", "--porcelain")
+    assert status.stdout.strip() == "", f"uncommitted files after generation:\n{status.stdout}"
