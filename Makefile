@@ -50,8 +50,12 @@ help:
 sync:
 	@$(UV_SETUP); "$$uv" sync --group test
 
+# Server packages the tests start themselves, installed with apt-get when missing.
+# Add `redis clamav` when the generated test suites start Redis and ClamAV.
+SERVICES ?= postgresql
+
 services:
-	@.ci/ensure-services
+	@.ci/ensure-services $(SERVICES)
 
 demo:
 	@$(UV_SETUP); \

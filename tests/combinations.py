@@ -213,3 +213,45 @@ def required_pairs() -> set[frozenset[tuple[str, str]]]:
             for vb in CODE_DIMENSIONS[b]:
                 required.add(frozenset({(a, va.label), (b, vb.label)}))
     return required
+
+
+# --- the contract layer ---------------------------------------------------------------
+
+# What the contract layer serves, beyond framework and database. Features whose
+# routes are not built yet (MFA, payments, uploads) are off, so that the
+# black-box suite meets exactly the API.md rules that exist. When a feature
+# lands, turn it on here and add its tests to tests/contract/.
+CONTRACT_FEATURES: dict[str, Any] = {
+    "payment_provider": "none",
+    "mfa": False,
+    "file_uploads": False,
+    "rate_limit_store": "database",
+    "ci_provider": "none",
+}
+
+
+@dataclass(frozen=True)
+class ContractTarget:
+    """One backend the contract layer starts as a real server."""
+
+    framework: str
+    database: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.framework}-{self.database}"
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return {
+            "project_name": f"Contract {self.framework} {self.database}",
+            "framework": self.framework,
+            "database": self.database,
+            "python_version": local_python_version(),
+            **CONTRACT_FEATURES,
+        }
+
+
+def contract_targets() -> list[ContractTarget]:
+    """Every framework on every database: the one list the contract layer runs against."""
+    return [ContractTarget(f, d) for f in FRAMEWORKS for d in DATABASES]

@@ -9,6 +9,7 @@ SQLite combinations run with TEST_DATABASE_URL unset.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,10 @@ def test_generated_project_passes_its_own_test_suite(
     project = project_dir_of(copie.copy(extra_answers=combo.answers))
     env = project_env(combo["database"], request, combo.id)
 
+    started = time.monotonic()
     synced = run([uv_binary(), "sync"], cwd=project, env=env, timeout=SYNC_TIMEOUT)
     assert synced.returncode == 0, explain(synced)
+    installed = time.monotonic()
 
     suite = run(
         [uv_binary(), "run", "pytest", "-q", "-p", "no:cacheprovider"],
@@ -49,6 +52,7 @@ def test_generated_project_passes_its_own_test_suite(
         env=env,
         timeout=SUITE_TIMEOUT,
     )
+    print(f"uv sync {installed - started:.1f}s, test suite {time.monotonic() - installed:.1f}s")
     assert suite.returncode == 0, explain(suite)
 
 

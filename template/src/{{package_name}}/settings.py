@@ -22,7 +22,11 @@ PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "password", 
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 
 CommaList = Annotated[list[str], NoDecode]
-RateSetting = Annotated[Rate, BeforeValidator(lambda v: Rate.parse(v) if isinstance(v, str) else v)]
+# NoDecode: pydantic-settings would otherwise read a dataclass-typed variable as JSON,
+# and "10/minute" is not JSON.
+RateSetting = Annotated[
+    Rate, NoDecode, BeforeValidator(lambda v: Rate.parse(v) if isinstance(v, str) else v)
+]
 
 
 class ConfigurationError(Exception):

@@ -1,0 +1,584 @@
+"""The contract harness: build a generated project and run it as a real server.
+
+For one target (framework x database) it renders the project with
+`copier copy --trust`, installs it with `uv sync`, migrates a fresh database,
+creates an administrator with the project's own `create-admin --password-stdin`,
+and starts `<slug> serve` with two workers, production settings, HTTPS with a
+certificate made here, and SMTP delivery to a sink on loopback that the tests
+read. A development server of the same project serves the OpenAPI document.
+
+Everything runs through the project's console script, the same for every
+framework: nothing here imports the generated code. A missing script, a
+failed command or a server that does not answer is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import email
+import email.policy
+import ipaddress
+import os
+import secrets
+import signal
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from combinations import ContractTarget
+from helpers import clean_env, explain, harness_tool, run, tail, uv_binary
+from postgres import free_loopback_port
+
+HOST = "127.0.0.1"
+WORKERS = 2
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+COMMAND_TIMEOUT = 300
+SYNC_TIMEOUT = 1200
+
+# The production deployment's settings that the suite relies on. Limits not
+# listed keep API.md's defaults, which the suite checks as defaults. The
+# per-account login limit is raised from 5 to 15 a minute (API.md: "all
+# configurable") so that the lockout after 10 failures can be reached within a
+# minute; the suite reads the value from here.
+ALLOWED_ORIGIN = "https://app.example.test"
+PRODUCTION_SETTINGS: dict[str, str] = {
+    "ENVIRONMENT": "production",
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": f"{HOST},localhost",
+    "CORS_ALLOWED_ORIGINS": ALLOWED_ORIGIN,
+    # uvicorn believes X-Forwarded-For only from these: each test sends its own
+    # client address, so rate-limit buckets are per test.
+    "TRUSTED_PROXIES": HOST,
+    "PUBLIC_URL": ALLOWED_ORIGIN,
+    "EMAIL_BACKEND": "smtp",
+    "EMAIL_FROM": "no-reply@example.test",
+    "SMTP_HOST": HOST,
+    "SMTP_STARTTLS": "true",
+    "RATE_LIMIT_LOGIN_ACCOUNT": "15/minute",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The rate limits and lockout threshold the production deployment runs with."""
+
+    login_ip: int = 10
+    login_account: int = 15
+    signup_ip: int = 5
+    reset_ip: int = 5
+    reset_email: int = 3
+    default: int = 300
+    lockout_failures: int = 10
+
+
+class HarnessError(RuntimeError):
+    """The harness could not build or start a backend; the message says why."""
+
+
+# --- certificates --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Certificates:
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+    def client_context(self) -> ssl.SSLContext:
+        """A client context that trusts only the harness's CA (hostname checked)."""
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(str(self.cert_file), str(self.key_file))
+        return context
+
+
+def make_certificates(directory: Path) -> Certificates:
+    """A throwaway CA and a server certificate for 127.0.0.1 and localhost, signed by it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.UTC)
+    start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=2)
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Rampart contract test CA")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(HOST))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=True,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+
+    certs = Certificates(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    certs.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    certs.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    certs.key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    certs.key_file.chmod(0o600)
+    return certs
+
+
+# --- the SMTP sink ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One message the backend delivered."""
+
+    recipients: tuple[str, ...]
+    subject: str
+    body: str
+    raw: bytes
+
+
+class _Collector:
+    def __init__(self, sink: MailSink) -> None:
+        self.sink = sink
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        if isinstance(envelope.content, bytes):
+            raw = envelope.content
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        part = message.get_body(preferencelist=("plain",))
+        body = part.get_content() if part is not None else ""
+        self.sink.deliver(
+            Mail(
+                recipients=tuple(address.lower() for address in envelope.rcpt_tos),
+                subject=str(message.get("Subject", "")),
+                body=str(body),
+                raw=raw,
+            ),
+            tls=session.ssl is not None,
+        )
+        return "250 Message accepted for delivery"
+
+
+class MailSink:
+    """An SMTP server on loopback that requires STARTTLS and keeps every message.
+
+    The backend runs with EMAIL_BACKEND=smtp and SMTP_STARTTLS=true as in
+    production; its TLS client trusts the harness's CA through SSL_CERT_FILE.
+    """
+
+    def __init__(self, certificates: Certificates) -> None:
+        self.port = free_loopback_port()
+        self._messages: list[Mail] = []
+        self._plaintext = 0
+        self._condition = threading.Condition()
+        self._controller = Controller(
+            _Collector(self),
+            hostname=HOST,
+            port=self.port,
+            tls_context=certificates.server_context(),
+            require_starttls=True,
+            ready_timeout=10,
+        )
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self._controller.stop()
+
+    def deliver(self, mail: Mail, *, tls: bool) -> None:
+        with self._condition:
+            self._messages.append(mail)
+            if not tls:
+                self._plaintext += 1
+            self._condition.notify_all()
+
+    @property
+    def plaintext_deliveries(self) -> int:
+        """Messages that arrived without STARTTLS (the sink refuses those; expected 0)."""
+        return self._plaintext
+
+    def messages_to(self, address: str) -> list[Mail]:
+        address = address.lower()
+        with self._condition:
+            return [m for m in self._messages if address in m.recipients]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 15.0) -> list[Mail]:
+        """The first `count` messages to the address, waiting for them to arrive."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while True:
+                found = [m for m in self._messages if address.lower() in m.recipients]
+                if len(found) >= count:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(
+                        f"expected {count} message(s) to {address} within {timeout}s, "
+                        f"got {len(found)}"
+                    )
+                self._condition.wait(remaining)
+
+
+# --- server processes ---------------------------------------------------------------------
+
+
+@dataclass
+class ServerProcess:
+    """One `<slug> serve` process group, its address and its log file."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+    log_file: Path
+    base_url: str
+    verify: ssl.SSLContext | bool
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log_file, "ab") as log:
+            # A new session: the process and its workers form one group, stopped together.
+            self.process = subprocess.Popen(
+                self.argv,
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        last_error = ""
+        with httpx.Client(base_url=self.base_url, verify=self.verify, timeout=5) as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise HarnessError(
+                        f"`{' '.join(self.argv)}` exited with {self.process.returncode} "
+                        f"before answering; server log:\n{self.log_tail()}"
+                    )
+                try:
+                    response = client.get("/api/health")
+                    if response.status_code == 200:
+                        return
+                    last_error = f"/api/health answered {response.status_code}"
+                except httpx.HTTPError as error:
+                    last_error = repr(error)
+                time.sleep(0.2)
+        self.stop()
+        raise HarnessError(
+            f"the server did not answer /api/health within {START_TIMEOUT}s ({last_error}); "
+            f"server log:\n{self.log_tail()}"
+        )
+
+    def stop(self) -> None:
+        """Terminate the whole process group; kill it if it does not stop in time."""
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(STOP_TIMEOUT)
+        # Workers left behind by a parent that died first belong to the group too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return tail(self.log_file.read_text(encoding="utf-8", errors="replace"), lines)
+        except OSError:
+            return "(no server log)"
+
+
+# --- projects -----------------------------------------------------------------------------
+
+
+def build_project(target: ContractTarget, template_dir: Path, destination: Path) -> Path:
+    """`copier copy --trust` the target's answers into destination/project, then `uv sync` it."""
+    destination.mkdir(parents=True, exist_ok=True)
+    answers_file = destination / "answers.yml"
+    answers_file.write_text(yaml.safe_dump(target.answers), encoding="utf-8")
+    project = destination / "project"
+    copied = run(
+        [
+            harness_tool("copier"),
+            "copy",
+            "--trust",
+            "--defaults",
+            "--vcs-ref",
+            "HEAD",
+            "--data-file",
+            str(answers_file),
+            str(template_dir),
+            str(project),
+        ],
+        cwd=destination,
+        env=clean_env(),
+        timeout=COMMAND_TIMEOUT,
+    )
+    if copied.returncode != 0:
+        raise HarnessError("copier copy failed: " + explain(copied))
+    synced = run([uv_binary(), "sync"], cwd=project, env=clean_env(), timeout=SYNC_TIMEOUT)
+    if synced.returncode != 0:
+        raise HarnessError("uv sync of the generated project failed: " + explain(synced))
+    return project
+
+
+def project_script(project: Path) -> Path:
+    """The project's console script (`[project.scripts]`, named after the slug)."""
+    with open(project / "pyproject.toml", "rb") as handle:
+        import tomllib
+
+        scripts: dict[str, str] = tomllib.load(handle)["project"].get("scripts", {})
+    if len(scripts) != 1:
+        raise HarnessError(f"expected one console script in pyproject.toml, found {scripts}")
+    script = project / ".venv" / "bin" / next(iter(scripts))
+    if not os.access(script, os.X_OK):
+        raise HarnessError(f"the project's console script {script} is missing after `uv sync`")
+    return script
+
+
+# --- deployments --------------------------------------------------------------------------
+
+
+@dataclass
+class Deployment:
+    """A running production backend, as the tests see it: an address and a mailbox."""
+
+    target: ContractTarget
+    base_url: str
+    certificates: Certificates
+    mail: MailSink
+    admin_email: str
+    admin_password: str
+    server: ServerProcess
+    limits: Limits = field(default_factory=Limits)
+    openapi: dict[str, Any] | None = None
+
+    @property
+    def ca_file(self) -> Path:
+        return self.certificates.ca_file
+
+    def tls(self) -> ssl.SSLContext:
+        return self.certificates.client_context()
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+    def log_tail(self, lines: int = 60) -> str:
+        return self.server.log_tail(lines)
+
+
+def _run_command(script: Path, args: list[str], env: Mapping[str, str], cwd: Path, stdin: str = "") -> None:
+    done = subprocess.run(
+        [str(script), *args],
+        cwd=cwd,
+        env=dict(env),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+    if done.returncode != 0:
+        # Never print the environment: it holds the secret key.
+        raise HarnessError(
+            f"`{script.name} {args[0]}` exited with {done.returncode}:\n"
+            f"{tail(done.stdout + done.stderr, 40)}"
+        )
+
+
+@contextlib.contextmanager
+def running_deployment(
+    target: ContractTarget, project: Path, database_url: str, workdir: Path
+) -> Iterator[Deployment]:
+    """Migrate, create the admin, start the production server; stop everything on exit."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    script = project_script(project)
+    certificates = make_certificates(workdir / "tls")
+    mail = MailSink(certificates)
+    port = free_loopback_port()
+    env = clean_env(
+        {
+            **PRODUCTION_SETTINGS,
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "DATABASE_URL": database_url,
+            "SMTP_PORT": str(mail.port),
+            # The SMTP client verifies the sink's certificate against the harness CA.
+            "SSL_CERT_FILE": str(certificates.ca_file),
+        }
+    )
+    admin_email = "root-operator@example.test"
+    admin_password = "Adm1n-" + secrets.token_urlsafe(18)
+    # The working directory holds no .env: only the settings above apply.
+    _run_command(script, ["check"], env, workdir)
+    _run_command(script, ["migrate"], env, workdir)
+    _run_command(
+        script,
+        ["create-admin", "--email", admin_email, "--password-stdin"],
+        env,
+        workdir,
+        stdin=admin_password + "\n",
+    )
+    server = ServerProcess(
+        argv=[
+            str(script),
+            "serve",
+            "--workers",
+            str(WORKERS),
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--ssl-certfile",
+            str(certificates.cert_file),
+            "--ssl-keyfile",
+            str(certificates.key_file),
+        ],
+        env=env,
+        cwd=workdir,
+        log_file=workdir / "server.log",
+        base_url=f"https://{HOST}:{port}",
+        verify=certificates.client_context(),
+    )
+    mail.start()
+    try:
+        server.start()
+        yield Deployment(
+            target=target,
+            base_url=server.base_url,
+            certificates=certificates,
+            mail=mail,
+            admin_email=admin_email,
+            admin_password=admin_password,
+            server=server,
+        )
+    finally:
+        server.stop()
+        mail.stop()
+
+
+def fetch_development_openapi(project: Path, database_url: str, workdir: Path) -> dict[str, Any]:
+    """Start the project in development mode (plain HTTP, one worker), read its OpenAPI document, stop it.
+
+    Production does not serve the document (deny by default), so the suite
+    reads the routes from a development server of the same project.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    script = project_script(project)
+    port = free_loopback_port()
+    env = clean_env(
+        {
+            "ENVIRONMENT": "development",
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "DATABASE_URL": database_url,
+            "ALLOWED_HOSTS": f"{HOST},localhost",
+            "EMAIL_BACKEND": "console",
+        }
+    )
+    server = ServerProcess(
+        argv=[str(script), "serve", "--workers", "1", "--host", HOST, "--port", str(port)],
+        env=env,
+        cwd=workdir,
+        log_file=workdir / "development-server.log",
+        base_url=f"http://{HOST}:{port}",
+        verify=False,
+    )
+    try:
+        server.start()
+        response = httpx.get(f"{server.base_url}/api/openapi.json", timeout=30)
+        if response.status_code != 200:
+            raise HarnessError(
+                f"the development server answered {response.status_code} for /api/openapi.json"
+            )
+        document: dict[str, Any] = response.json()
+        return document
+    finally:
+        server.stop()
