@@ -77,15 +77,20 @@ BUILT: frozenset[str] = frozenset(
         "RATE-02",
         "DB-01",
         "DB-02",
+        "DB-06",
         "DB-07",
         "DATA-02",
         "DATA-03",
         "SRV-01",
+        "SRV-02",
+        "SRV-03",
         "SRV-04",
         "ERR-01",
         "ERR-02",
         "ERR-03",
         "LOG-01",
+        "CI-02",
+        "CI-03",
     }
 )
 

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -53,10 +54,27 @@ def set_test_environment() -> None:
         local.env[name] = value
 
 
+def use_own_temp_root() -> None:
+    """Keep this harness's pytest temp folders apart from every other pytest run.
+
+    pytest keeps only the 3 newest `pytest-N` folders of a temp root and deletes
+    older ones when a session starts, including one still in use. The deep layer
+    starts a pytest session per generated project (and other people may run pytest
+    on the same machine): sharing the default root, they would delete this run's
+    generated projects under its feet. Generated projects get roots of their own too
+    (see test_deep.py).
+    """
+    if "PYTEST_DEBUG_TEMPROOT" not in os.environ:
+        root = Path(tempfile.gettempdir()) / "rampart-template-tests"
+        root.mkdir(mode=0o700, exist_ok=True)
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(root)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     template = Path(getattr(config.option, "template", None) or ".")
     if not any((template / name).is_file() for name in ("copier.yml", "copier.yaml")):
         config.option.template = str(REPO_ROOT)
+    use_own_temp_root()
     set_test_environment()
 
 
@@ -106,7 +124,7 @@ def exclusive(lock_file: Path) -> Iterator[None]:
         yield
 
 
-def build_once(target: Path, builder: Callable[[Path], None]) -> Path:
+def build_once(target: Path, builder: Callable[[Path], object]) -> Path:
     """Run builder(target) once per test run, even with several xdist workers; reuse the result."""
     with exclusive(target.with_name(target.name + ".lock")):
         done = target.with_name(target.name + ".done")

@@ -26,8 +26,17 @@ SYNC_TIMEOUT = 1200
 SUITE_TIMEOUT = 1800
 
 
-def project_env(combo_database: str, request: pytest.FixtureRequest, label: str) -> dict[str, str]:
-    extra: dict[str, str] = {}
+def own_temp_root(tmp_path: Path) -> dict[str, str]:
+    """A pytest temp root for the generated project's own session (see conftest.use_own_temp_root)."""
+    root = tmp_path / "pytest-temp-root"
+    root.mkdir(exist_ok=True)
+    return {"PYTEST_DEBUG_TEMPROOT": str(root)}
+
+
+def project_env(
+    combo_database: str, request: pytest.FixtureRequest, label: str, tmp_path: Path
+) -> dict[str, str]:
+    extra = own_temp_root(tmp_path)
     if combo_database == "postgresql":
         postgres = request.getfixturevalue("postgres")
         extra["TEST_DATABASE_URL"] = postgres.create_database(label)
@@ -36,10 +45,10 @@ def project_env(combo_database: str, request: pytest.FixtureRequest, label: str)
 
 @pytest.mark.parametrize("combo", [pytest.param(c, id=c.id) for c in DEEP_COMBINATIONS])
 def test_generated_project_passes_its_own_test_suite(
-    combo: Combination, copie: Any, request: pytest.FixtureRequest
+    combo: Combination, copie: Any, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     project = project_dir_of(copie.copy(extra_answers=combo.answers))
-    env = project_env(combo["database"], request, combo.id)
+    env = project_env(combo["database"], request, combo.id, tmp_path)
 
     started = time.monotonic()
     synced = run([uv_binary(), "sync"], cwd=project, env=env, timeout=SYNC_TIMEOUT)
@@ -85,6 +94,9 @@ def test_defaults_pass_the_readme_test_command(
     assert (project / "Makefile").is_file(), "the generated project has no Makefile for `make test`"
 
     tested = run(
-        [make_binary, "test"], cwd=project, env=clean_env(), timeout=SYNC_TIMEOUT + SUITE_TIMEOUT
+        [make_binary, "test"],
+        cwd=project,
+        env=clean_env(own_temp_root(tmp_path)),
+        timeout=SYNC_TIMEOUT + SUITE_TIMEOUT,
     )
     assert tested.returncode == 0, explain(tested)

@@ -487,23 +487,28 @@ def test_answers_file_holds_no_secret() -> None:
 # --- .env and .env.example (DB-07) -----------------------------------------------------------
 
 
-def git_ignores(path: str) -> bool:
-    """Whether the top-level .gitignore ignores `path` (the last matching pattern wins)."""
+def ignores(ignore_file: str, path: str) -> bool:
+    """Whether a top-level .gitignore or .dockerignore leaves out `path` (last match wins)."""
     ignored = False
-    for line in read(".gitignore").splitlines():
+    for line in read(ignore_file).splitlines():
         pattern = line.strip()
         if not pattern or pattern.startswith("#"):
             continue
-        negated = pattern.startswith("!")
-        if fnmatch.fnmatchcase(path, pattern.lstrip("!").lstrip("/").rstrip("/")):
-            ignored = not negated
+        glob = pattern.lstrip("!").strip("/").removeprefix("**/")
+        if fnmatch.fnmatchcase(path, glob):
+            ignored = not pattern.startswith("!")
     return ignored
 
 
 @pytest.mark.checklist("DB-07")
 def test_env_is_git_ignored_and_env_example_is_not() -> None:
-    assert git_ignores(".env"), ".gitignore must ignore .env: it holds this deployment's secrets"
-    assert not git_ignores(".env.example"), ".env.example must be committed"
+    assert ignores(".gitignore", ".env"), ".gitignore must ignore .env: it holds the secrets"
+    assert not ignores(".gitignore", ".env.example"), ".env.example must be committed"
+
+
+@pytest.mark.checklist("DB-07", "SRV-03")
+def test_env_stays_out_of_the_image_build() -> None:
+    assert ignores(".dockerignore", ".env"), ".dockerignore must leave .env out of the image"
 
 
 @pytest.mark.checklist("DB-07")

@@ -437,6 +437,8 @@ class Deployment:
     mail: MailSink
     admin_email: str
     admin_password: str
+    fuzz_admin_email: str
+    fuzz_admin_password: str
     server: ServerProcess
     limits: Limits = field(default_factory=Limits)
     openapi: dict[str, Any] | None = None
@@ -495,18 +497,22 @@ def running_deployment(
             "SSL_CERT_FILE": str(certificates.ca_file),
         }
     )
-    admin_email = "root-operator@example.test"
-    admin_password = "Adm1n-" + secrets.token_urlsafe(18)
+    # Two administrators: one for the tests, one that only the fuzzer signs in as.
+    admins = {
+        "root-operator@example.test": "Adm1n-" + secrets.token_urlsafe(18),
+        "fuzz-operator@example.test": "Adm1n-" + secrets.token_urlsafe(18),
+    }
     # The working directory holds no .env: only the settings above apply.
     _run_command(script, ["check"], env, workdir)
     _run_command(script, ["migrate"], env, workdir)
-    _run_command(
-        script,
-        ["create-admin", "--email", admin_email, "--password-stdin"],
-        env,
-        workdir,
-        stdin=admin_password + "\n",
-    )
+    for email, password in admins.items():
+        _run_command(
+            script,
+            ["create-admin", "--email", email, "--password-stdin"],
+            env,
+            workdir,
+            stdin=password + "\n",
+        )
     server = ServerProcess(
         argv=[
             str(script),
@@ -536,8 +542,10 @@ def running_deployment(
             base_url=server.base_url,
             certificates=certificates,
             mail=mail,
-            admin_email=admin_email,
-            admin_password=admin_password,
+            admin_email="root-operator@example.test",
+            admin_password=admins["root-operator@example.test"],
+            fuzz_admin_email="fuzz-operator@example.test",
+            fuzz_admin_password=admins["fuzz-operator@example.test"],
             server=server,
         )
     finally:

@@ -88,11 +88,11 @@ def test_rate_limit_is_a_429_envelope_with_retry_after(
 
 
 @pytest.mark.checklist("ERR-01", "DATA-03")
-def test_malformed_json_is_a_400_envelope(user: Browser) -> None:
+def test_malformed_json_is_a_400_or_422_envelope(user: Browser) -> None:
     response = user.request(
         "POST", "/api/notes", content=b'{"title": ', headers={"Content-Type": "application/json"}
     )
-    assert_error(response, 400)
+    assert_error(response, {400, 422})
 
 
 @pytest.mark.checklist("ERR-01")
@@ -100,7 +100,8 @@ def test_details_never_echo_a_submitted_password_or_token(browser: Browser) -> N
     marker = "Zq7MarkerSecret"
     for path, body in [
         ("/api/auth/signup", {"email": "not-an-email", "password": marker}),
-        ("/api/auth/signup", {"email": "echo@example.test", "password": marker}),  # too short
+        ("/api/auth/signup", {"email": "echo@example.test", "password": marker[:8]}),  # short
+        ("/api/auth/signup", {"email": "zq7markersecret@example.test", "password": marker}),
         ("/api/auth/signup", {"email": "echo@example.test", "password": marker * 10}),
         ("/api/auth/login", {"email": "echo@example.test", "password": marker * 100}),
         ("/api/auth/password-reset/confirm", {"token": marker * 20, "new_password": marker}),
@@ -110,7 +111,7 @@ def test_details_never_echo_a_submitted_password_or_token(browser: Browser) -> N
         response = browser.post(path, body)
         assert 400 <= response.status_code < 500, response.text
         assert_error(response, response.status_code)
-        assert marker not in response.text, f"{path} echoes a secret: {response.text}"
+        assert marker[:8] not in response.text, f"{path} echoes a secret: {response.text}"
 
 
 # --- X-Request-ID ---------------------------------------------------------------------------------
@@ -134,7 +135,7 @@ def test_a_sane_client_request_id_is_echoed(browser: Browser, sent: str) -> None
     ids=["65-chars", "space", "markup", "semicolon", "quote", "non-ascii", "empty", "slash", "crlf"],
 )
 def test_an_insane_request_id_is_replaced_by_a_fresh_one(browser: Browser, sent: str) -> None:
-    response = browser.get("/api/missing", headers={"X-Request-ID": sent.encode().decode("latin-1")})
+    response = browser.get("/api/missing", headers={"X-Request-ID": sent.encode()})
     request_id = assert_error(response, 404)["request_id"]
     assert request_id != sent and request_id
 

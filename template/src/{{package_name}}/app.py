@@ -16,6 +16,7 @@ from .core.database import Database
 from .core.errors import install_error_handlers
 from .core.logging import configure_logging
 from .core.middleware import EnvelopeCORSMiddleware, SecurityMiddleware
+from .core.openapi import API_ERRORS, TRANSPORT_ERRORS, error_responses
 from .health.routes import router as health_router
 from .notes.routes import router as notes_router
 from .services import Services, build_services
@@ -82,10 +83,15 @@ def install_routes(app: FastAPI) -> None:
 
     Everything under `/api` except the probes goes through CSRF and the general
     rate limit; everything outside `public` also needs a signed-in session.
+    The error envelope is documented on every route (core/openapi.py).
     """
-    app.include_router(health_router, prefix=API_PREFIX)
+    app.include_router(
+        health_router, prefix=API_PREFIX, responses=error_responses(*TRANSPORT_ERRORS)
+    )
     api = APIRouter(
-        prefix=API_PREFIX, dependencies=[Depends(verify_csrf), Depends(default_rate_limit)]
+        prefix=API_PREFIX,
+        dependencies=[Depends(verify_csrf), Depends(default_rate_limit)],
+        responses=error_responses(*API_ERRORS),
     )
     public = APIRouter()
     public.include_router(auth_routes.public_router)

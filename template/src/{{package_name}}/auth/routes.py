@@ -6,6 +6,7 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 
 from ..core.context import Context
 from ..core.database import DbSession
+from ..core.schemas import StrictJSONRoute
 from ..mail.sender import Message, Sender
 from ..security.csrf import issue_csrf_token
 from .cookies import clear_session_cookie, set_csrf_cookie, set_session_cookie
@@ -24,12 +25,14 @@ from .schemas import (
     PasswordChangeIn,
     ReauthIn,
     ResetConfirmIn,
+    SignupIn,
     TokenIn,
     UserOut,
 )
 
-public_router = APIRouter(prefix="/auth", tags=["auth"])
-router = APIRouter(prefix="/auth", tags=["auth"])
+# StrictJSONRoute: a body that repeats a key is refused, as on every other router (VAL-01).
+public_router = APIRouter(prefix="/auth", tags=["auth"], route_class=StrictJSONRoute)
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=StrictJSONRoute)
 
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 ACCEPTED = status.HTTP_202_ACCEPTED
@@ -60,7 +63,7 @@ def csrf(response: Response, settings: AppSettings) -> CsrfOut:
 
 @public_router.post("/signup", status_code=ACCEPTED)
 def signup(
-    body: Credentials,
+    body: SignupIn,
     db: DbSession,
     context: Context,
     accounts: AccountsService,

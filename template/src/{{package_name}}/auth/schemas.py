@@ -10,8 +10,11 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from ..core.schemas import RequestSchema, ResponseSchema
+from ..security.passwords import MAX_LENGTH, MIN_LENGTH
 
 _EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+# The same rule, for the API document (surrounding spaces are stripped, not refused).
+EMAIL_PATTERN = r"^\s*[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$"
 
 
 def _normalize_email(value: str) -> str:
@@ -22,15 +25,24 @@ def _normalize_email(value: str) -> str:
     return value
 
 
-Email = Annotated[str, Field(max_length=254), AfterValidator(_normalize_email)]
+Email = Annotated[
+    str, Field(max_length=254, pattern=EMAIL_PATTERN), AfterValidator(_normalize_email)
+]
 # Long enough for any passphrase, short enough that hashing it cannot be a weapon.
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
+# A password being set: the policy's length bounds, in the API document too (AUTH-03).
+NewPassword = Annotated[str, Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
 Token = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class Credentials(RequestSchema):
     email: Email
     password: Password
+
+
+class SignupIn(RequestSchema):
+    email: Email
+    password: NewPassword
 
 
 class EmailIn(RequestSchema):
@@ -43,12 +55,12 @@ class TokenIn(RequestSchema):
 
 class ResetConfirmIn(RequestSchema):
     token: Token
-    new_password: Password
+    new_password: NewPassword
 
 
 class PasswordChangeIn(RequestSchema):
     current_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 class ReauthIn(RequestSchema):

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ..security.errors import AppError, ErrorDetail, envelope
 
@@ -40,11 +41,33 @@ async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status, headers=dict(exc.headers))
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the path serves, for the Allow header of a 405 (RFC 9110).
+
+    Starlette names only the methods of the first route that matched the path,
+    but a path such as /notes/{id} is served by one route per method. Each
+    method is tried against the router, through Starlette's public `matches`.
+    """
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    )
+
+
 async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     """Starlette's own errors (404, 405, 413 ...) keep their status but lose their text."""
     if not isinstance(exc, StarletteHTTPException):
         raise exc
     headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (allow := allowed_methods(request)):
+        headers["Allow"] = allow
     return JSONResponse(
         envelope(exc.status_code, request_id_of(request)),
         status_code=exc.status_code,

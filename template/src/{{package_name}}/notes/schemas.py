@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from ..core.schemas import RequestSchema, ResponseSchema
 
@@ -22,8 +23,9 @@ class NoteIn(RequestSchema):
 class NotePatch(RequestSchema):
     """Only title and body can change; owner, ids and dates are the server's (AUTHZ-04)."""
 
-    title: Title | None = None
-    body: Body | None = None
+    # Optional but never null: the API document says so (SkipJsonSchema), the validator enforces it.
+    title: Title | SkipJsonSchema[None] = None
+    body: Body | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> NotePatch:

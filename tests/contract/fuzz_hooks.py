@@ -1,0 +1,170 @@
+"""Schemathesis hooks for the contract layer: a signed-in session and CSRF on every case.
+
+Loaded by `schemathesis run` through SCHEMATHESIS_HOOKS (see test_fuzzing.py);
+it reads the server's address and CA from the environment. Every generated
+request carries a live session cookie, the matching `csrftoken` cookie and
+`X-CSRFToken` header, and an X-Forwarded-For address of its own, so that
+schemathesis exercises the routes behind authentication, CSRF and per-address
+rate limits instead of bouncing off them.
+
+Fuzzing may end the session on purpose (logout, password change, account
+deletion) or lock the account (wrong passwords at reauth). The pool notices
+(a rotated or cleared cookie, a 401 `not_authenticated`) and signs up a fresh
+user; it also moves to a new user every USES_PER_USER cases, far below the
+per-user limit of 300 requests a minute.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import secrets
+import threading
+from typing import Any
+
+import httpx
+import schemathesis
+
+SESSION_COOKIE = "__Host-session"
+CSRF_COOKIE = "csrftoken"
+USES_PER_USER = 100
+
+_addresses = itertools.count(1)
+_prefix = secrets.randbelow(200) + 20
+
+
+def fresh_ip() -> str:
+    n = next(_addresses)
+    return f"172.{16 + _prefix % 16}.{(n // 250) % 250}.{n % 250 + 1}"
+
+
+def _set_cookies(headers: Any) -> list[str]:
+    """Every Set-Cookie value of a response, whatever the header container."""
+    if hasattr(headers, "get_list"):
+        return list(headers.get_list("set-cookie"))
+    values: list[str] = []
+    for name, value in dict(headers).items():
+        if name.lower() == "set-cookie":
+            values.extend(value if isinstance(value, list) else [value])
+    return values
+
+
+def _cookie(header: str) -> tuple[str, str, bool]:
+    """(name, value, deletes) of a Set-Cookie header."""
+    first, *attributes = header.split(";")
+    name, _, value = first.strip().partition("=")
+    deletes = any(a.strip().lower() in {"max-age=0", 'max-age="0"'} for a in attributes)
+    return name, value, deletes or value == ""
+
+
+class SessionPool:
+    """The session the cases use, replaced when it ends or has served enough cases.
+
+    With `admin` credentials the pool signs in as that administrator (never
+    re-authenticated, so role changes and deletions stay refused); otherwise
+    it signs up a new user each time.
+    """
+
+    def __init__(self, base_url: str, ca_file: str, admin: tuple[str, str] | None = None) -> None:
+        self.base_url = base_url
+        self.ca_file = ca_file
+        self.admin = admin
+        self.lock = threading.Lock()
+        self.session: str | None = None
+        self.csrf: str | None = None
+        self.uses = 0
+        self.users = 0
+
+    def current(self) -> tuple[str, str]:
+        with self.lock:
+            worn = self.admin is None and self.uses >= USES_PER_USER
+            if self.session is None or self.csrf is None or worn:
+                self.session, self.csrf = self._sign_up_and_in()
+                self.uses = 0
+            self.uses += 1
+            return self.session, self.csrf
+
+    def _sign_up_and_in(self) -> tuple[str, str]:
+        email = f"fuzz-{secrets.token_hex(6)}@example.test"
+        password = "Fz-" + secrets.token_urlsafe(18)
+        if self.admin is not None:
+            email, password = self.admin
+        with httpx.Client(base_url=self.base_url, verify=self.ca_file, timeout=60) as client:
+            csrf = client.get("/api/auth/csrf", headers={"X-Forwarded-For": fresh_ip()})
+            token = csrf.json()["csrf_token"]
+            headers = {"X-CSRFToken": token}
+            body = {"email": email, "password": password}
+            if self.admin is None:
+                signup = client.post(
+                    "/api/auth/signup",
+                    json=body,
+                    headers={**headers, "X-Forwarded-For": fresh_ip()},
+                )
+                if signup.status_code != 202:
+                    raise RuntimeError(f"fuzz signup failed: {signup.status_code} {signup.text}")
+            login = client.post(
+                "/api/auth/login", json=body, headers={**headers, "X-Forwarded-For": fresh_ip()}
+            )
+            if login.status_code != 200:
+                raise RuntimeError(f"fuzz login failed: {login.status_code} {login.text}")
+            cookies = dict(_cookie(h)[:2] for h in _set_cookies(login.headers))
+        self.users += 1
+        return cookies[SESSION_COOKIE], cookies.get(CSRF_COOKIE, token)
+
+    def observe(self, sent_session: str | None, status: int, body: bytes, headers: Any) -> None:
+        """Follow what a response did to the session: rotated, cleared or found dead."""
+        with self.lock:
+            if sent_session != self.session:
+                return
+            for header in _set_cookies(headers):
+                name, value, deletes = _cookie(header)
+                if name == SESSION_COOKIE:
+                    self.session = None if deletes else value
+                elif name == CSRF_COOKIE and not deletes:
+                    self.csrf = value
+            if status == 401:
+                try:
+                    code = json.loads(body)["error"]["code"]
+                except (ValueError, KeyError, TypeError):
+                    code = None
+                if code == "not_authenticated":
+                    self.session = None
+
+
+POOL = SessionPool(os.environ["CONTRACT_BASE_URL"], os.environ["CONTRACT_CA_FILE"])
+ADMIN_POOL = SessionPool(
+    os.environ["CONTRACT_BASE_URL"],
+    os.environ["CONTRACT_CA_FILE"],
+    admin=(os.environ["CONTRACT_ADMIN_EMAIL"], os.environ["CONTRACT_ADMIN_PASSWORD"]),
+)
+ADMIN_PREFIX = "/api/admin/"
+
+
+def pool_for(path: str) -> SessionPool:
+    """Admin routes get the administrator's session, every other route a user's."""
+    return ADMIN_POOL if path.startswith(ADMIN_PREFIX) else POOL
+
+
+@schemathesis.auth(refresh_interval=None, retry_on=[])
+class ContractSession:
+    """The pool's session and CSRF token on every case, from an address of its own."""
+
+    def get(self, case: Any, ctx: Any) -> tuple[str, str]:
+        return pool_for(ctx.operation.path).current()
+
+    def set(self, case: Any, data: tuple[str, str], ctx: Any) -> None:
+        session, csrf = data
+        case.headers = {
+            **(case.headers or {}),
+            "X-CSRFToken": csrf,
+            "X-Forwarded-For": fresh_ip(),
+        }
+        case.cookies = {**(case.cookies or {}), SESSION_COOKIE: session, CSRF_COOKIE: csrf}
+
+
+@schemathesis.hook
+def after_call(context: Any, case: Any, response: Any) -> None:
+    sent = (case.cookies or {}).get(SESSION_COOKIE)
+    pool = pool_for(case.operation.path)
+    pool.observe(sent, response.status_code, response.content or b"", response.headers)
