@@ -12,17 +12,23 @@ from pydantic import AfterValidator, Field
 from ..core.schemas import RequestSchema, ResponseSchema
 from ..security.passwords import MAX_LENGTH, MIN_LENGTH
 
-_EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
-# The same rule, for the API document (surrounding spaces are stripped, not refused).
-EMAIL_PATTERN = r"^\s*[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$"
+# One rule for the validator and the API document, written with explicit
+# character classes: `\s` means different things in Python, Rust (Pydantic's
+# pattern engine) and the JSON Schema tools that read the document.
+_SPACES = " \t\n\r\f\v"
+_SPACE = r"[ \t\n\r\f\v]"
+_ADDRESS = r"[^@ \t\n\r\f\v]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
+_EMAIL = re.compile(_ADDRESS)
+# Surrounding spaces are stripped, not refused.
+EMAIL_PATTERN = f"^{_SPACE}*{_ADDRESS}{_SPACE}*$"
 
 
 def _normalize_email(value: str) -> str:
     """Emails are compared lowercased, so that Alice@ and alice@ are one account."""
-    value = value.strip().lower()
+    value = value.strip(_SPACES)
     if not _EMAIL.fullmatch(value):
         raise ValueError("Enter a valid email address.")
-    return value
+    return value.lower()
 
 
 Email = Annotated[
