@@ -48,6 +48,8 @@ APPLIES_WHEN: dict[str, Callable[[Answers], bool]] = {
     **{f"PAY-0{n}": (lambda a: a.get("payment_provider") != "none") for n in range(1, 6)},
     "DB-03": lambda a: a.get("database") == "postgresql",
     "DB-04": lambda a: a.get("database") == "postgresql",
+    # Without a chosen CI provider the project ships no CI configuration to hold to it.
+    "CI-02": lambda a: a.get("ci_provider") != "none",
     **{f"UP-0{n}": (lambda a: bool(a.get("file_uploads"))) for n in range(1, 5)},
 }
 

@@ -54,27 +54,42 @@ def set_test_environment() -> None:
         local.env[name] = value
 
 
-def use_own_temp_root() -> None:
-    """Keep this harness's pytest temp folders apart from every other pytest run.
-
-    pytest keeps only the 3 newest `pytest-N` folders of a temp root and deletes
-    older ones when a session starts, including one still in use. The deep layer
-    starts a pytest session per generated project (and other people may run pytest
-    on the same machine): sharing the default root, they would delete this run's
-    generated projects under its feet. Generated projects get roots of their own too
-    (see test_deep.py).
-    """
-    if "PYTEST_DEBUG_TEMPROOT" not in os.environ:
-        root = Path(tempfile.gettempdir()) / "rampart-template-tests"
-        root.mkdir(mode=0o700, exist_ok=True)
-        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(root)
+# Every run of this harness gets a temp folder of its own (pytest's --basetemp),
+# locked while the run lasts. pytest's default numbered folders are shared by
+# every pytest session of the user and it deletes all but the 3 newest when a
+# session starts, even one in use: the deep layer's generated projects (each runs
+# its own pytest session) or someone else running pytest would otherwise delete
+# this run's generated projects under its feet.
+RUNS_ROOT = Path(tempfile.gettempdir()) / "rampart-template-tests"
+KEEP_RUNS = 3
+_run_lock: list[Any] = []  # keeps the open, locked file alive for the whole session
 
 
+def claim_run_dir() -> Path:
+    RUNS_ROOT.mkdir(mode=0o700, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=RUNS_ROOT))
+    handle = open(run_dir.with_name(run_dir.name + ".lock"), "w")  # noqa: SIM115 - held until exit
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    _run_lock.append(handle)
+    runs = sorted(RUNS_ROOT.glob("run-*.lock"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for lock_file in runs[KEEP_RUNS:]:
+        with open(lock_file, "a") as other:
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # that run is still going
+            shutil.rmtree(lock_file.with_suffix(""), ignore_errors=True)
+            lock_file.unlink(missing_ok=True)
+    return run_dir
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest reads --basetemp
 def pytest_configure(config: pytest.Config) -> None:
     template = Path(getattr(config.option, "template", None) or ".")
     if not any((template / name).is_file() for name in ("copier.yml", "copier.yaml")):
         config.option.template = str(REPO_ROOT)
-    use_own_temp_root()
+    if config.option.basetemp is None:  # xdist workers get theirs from the controller
+        config.option.basetemp = str(claim_run_dir())
     set_test_environment()
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -85,3 +87,24 @@ def link_token(body: str) -> str:
     match = re.search(r"token=([A-Za-z0-9_-]+)", body)
     assert match, body
     return match[1]
+
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def read(name: str) -> str:
+    """A file of this project, as text; a missing file fails the test that needs it."""
+    path = PROJECT / name
+    assert path.is_file(), f"{name} is missing"
+    return path.read_text(encoding="utf-8")
+
+
+def load_yaml(name: str) -> dict[str, Any]:
+    data = yaml.safe_load(read(name))
+    assert isinstance(data, dict), f"{name} is not a YAML mapping"
+    return data
+
+
+def answers() -> dict[str, Any]:
+    """The answers this project was generated with (.copier-answers.yml)."""
+    return load_yaml(".copier-answers.yml")

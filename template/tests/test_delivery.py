@@ -1,30 +1,26 @@
-"""The delivery rules: the Dockerfile, compose.yaml, the lockfile, CI and the answers file.
+"""The delivery rules: the Dockerfile, compose.yaml, the lockfile and the answers file.
 
 Nothing here builds an image or starts a container: each file is read as
 data and held to the rules of docs/security-checklist.md. Edit one of these
 files in a way that breaks a rule and this suite fails, naming the rule.
 
-Which CI files exist depends on `ci_provider` in .copier-answers.yml: `github`
-ships .github/workflows/ci.yml and .github/dependabot.yml, `gitlab` ships
-.gitlab-ci.yml and renovate.json, `none` ships neither (their tests skip).
+The CI configuration has its own rules in test_ci.py, which exists only when
+a CI provider was chosen.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import itertools
-import json
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-PROJECT = Path(__file__).resolve().parent.parent
+from helpers import PROJECT, answers, load_yaml, read
 
 # Names of settings that hold secrets, in compose.yaml, .env and .env.example.
 SECRET_SETTING = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|AUTH|_KEY$|^KEY$", re.IGNORECASE)
@@ -33,22 +29,6 @@ SUBSTITUTION = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*)?\}")
 # The password of a URL such as postgresql://user:password@host/db.
 URL_PASSWORD = re.compile(r"://[^/@:\s]*:(\$\{[^}]*\}|[^@\s/]+)@")
 PLACEHOLDER = "change-me"
-
-
-def read(name: str) -> str:
-    path = PROJECT / name
-    assert path.is_file(), f"{name} is missing"
-    return path.read_text(encoding="utf-8")
-
-
-def load_yaml(name: str) -> dict[str, Any]:
-    data = yaml.safe_load(read(name))
-    assert isinstance(data, dict), f"{name} is not a YAML mapping"
-    return data
-
-
-def answers() -> dict[str, Any]:
-    return load_yaml(".copier-answers.yml")
 
 
 def env_file_values(name: str) -> dict[str, str]:
@@ -305,163 +285,6 @@ def test_image_installs_exactly_the_locked_dependencies() -> None:
 
 
 # --- CI (CI-02, SRV-02) ---------------------------------------------------------------------
-
-GITLAB_KEYWORDS = {
-    "default",
-    "include",
-    "stages",
-    "variables",
-    "workflow",
-    "image",
-    "services",
-    "cache",
-    "before_script",
-    "after_script",
-}
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    commands: list[str]
-    settings: Mapping[str, Any]
-
-
-def shell_lines(script: Any) -> list[str]:
-    """The command lines of a `run:` text or a GitLab script list, continuations joined."""
-    if isinstance(script, list):
-        return [line for item in script for line in shell_lines(item)]
-    text = str(script or "").replace("\\\n", " ")
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def gitlab_job(pipeline: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """A job with the keys it `extends` from other (usually hidden) jobs."""
-    job: dict[str, Any] = pipeline[name]
-    bases = job.get("extends", [])
-    merged: dict[str, Any] = {}
-    for base in [bases] if isinstance(bases, str) else bases:
-        merged |= gitlab_job(pipeline, base)
-    return merged | job
-
-
-def ci_jobs() -> list[Job]:
-    """The jobs of the CI configuration the answers chose; skips when there is none."""
-    provider = answers().get("ci_provider", "none")
-    if provider == "github":
-        workflow = load_yaml(".github/workflows/ci.yml")
-        return [
-            Job(name, [line for step in job["steps"] for line in shell_lines(step.get("run"))], job)
-            for name, job in workflow["jobs"].items()
-        ]
-    if provider == "gitlab":
-        pipeline = load_yaml(".gitlab-ci.yml")
-        default_before = (pipeline.get("default") or {}).get("before_script", [])
-        jobs = []
-        for name in pipeline:
-            if (
-                name in GITLAB_KEYWORDS
-                or name.startswith(".")
-                or not isinstance(pipeline[name], dict)
-            ):
-                continue
-            job = gitlab_job(pipeline, name)
-            before = job.get("before_script", default_before)
-            jobs.append(Job(name, shell_lines(before) + shell_lines(job.get("script")), job))
-        return jobs
-    pytest.skip(f"ci_provider is {provider!r} in .copier-answers.yml: no CI configuration to check")
-
-
-REQUIRED_CHECKS = {
-    "ruff check": re.compile(r"\bruff check\b"),
-    "ruff format --check": re.compile(r"\bruff format\b.*\s--check\b"),
-    "mypy": re.compile(r"\bmypy\b"),
-    "pytest with --cov": re.compile(r"\bpytest\b.*\s--cov(=|\s|$)"),
-    "bandit": re.compile(r"\bbandit\b.*\s(-r|--recursive)\b"),
-    "pip-audit": re.compile(r"\bpip-audit\b"),
-}
-
-
-def runs(command: str, check: str) -> bool:
-    """Whether a command line runs a check (installing its tool does not count)."""
-    return bool(REQUIRED_CHECKS[check].search(command)) and not re.search(r"\binstall\b", command)
-
-
-@pytest.mark.checklist("CI-02")
-def test_ci_runs_lint_format_types_tests_with_coverage_bandit_and_pip_audit() -> None:
-    commands = [command for job in ci_jobs() for command in job.commands]
-    missing = [check for check in REQUIRED_CHECKS if not any(runs(c, check) for c in commands)]
-    assert not missing, f"CI does not run {missing}; it runs:\n" + "\n".join(commands)
-
-
-def weakening_settings(job: Job) -> list[str]:
-    """Settings that skip a job or let it fail without failing the pipeline."""
-    found = [key for key in ("if", "rules", "only", "except") if key in job.settings]
-    if job.settings.get("when") in {"manual", "delayed", "never"}:
-        found.append(f"when: {job.settings['when']}")
-    if job.settings.get("allow_failure") or job.settings.get("continue-on-error"):
-        found.append("allowed to fail")
-    steps = job.settings.get("steps", [])
-    found += [
-        f"step {s.get('name', s.get('run'))!r} may fail"
-        for s in steps
-        if s.get("continue-on-error")
-    ]
-    return found
-
-
-@pytest.mark.checklist("CI-02")
-def test_ci_runs_on_every_push_and_pull_request() -> None:
-    jobs = ci_jobs()
-    if answers()["ci_provider"] == "github":
-        workflow: dict[Any, Any] = load_yaml(".github/workflows/ci.yml")
-        triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
-        if isinstance(triggers, str | list):
-            triggers = dict.fromkeys([triggers] if isinstance(triggers, str) else triggers)
-        assert isinstance(triggers, dict), f"on: {triggers}"
-        for event in ("push", "pull_request"):
-            assert event in triggers, f"CI does not run on {event}"
-            assert not triggers[event], f"CI runs only on some {event} events: {triggers[event]}"
-    else:
-        rules = (load_yaml(".gitlab-ci.yml").get("workflow") or {}).get("rules")
-        if rules is not None:  # without workflow rules, every push gets a pipeline
-            kept = [str(rule.get("if", "")) for rule in rules if rule.get("when") != "never"]
-            assert any("merge_request_event" in c for c in kept), f"no merge request rule: {rules}"
-            assert "$CI_COMMIT_BRANCH" in kept, f"no pipeline for every branch push: {rules}"
-    for job in jobs:
-        if any(runs(c, check) for c in job.commands for check in REQUIRED_CHECKS):
-            weakened = weakening_settings(job)
-            assert not weakened, f"job {job.name} does not always run and block: {weakened}"
-
-
-@pytest.mark.checklist("CI-02", "SRV-02")
-def test_ci_installs_the_locked_dependencies_and_audits_them_with_pip_audit() -> None:
-    commands = [command for job in ci_jobs() for command in job.commands]
-    assert any(re.search(r"\buv sync\b.*--(locked|frozen)\b", c) for c in commands), (
-        "CI does not install with `uv sync --locked`"
-    )
-    assert any(runs(c, "pip-audit") for c in commands), "CI does not run pip-audit"
-
-
-@pytest.mark.checklist("SRV-02")
-def test_dependency_update_requests_are_configured() -> None:
-    provider = answers().get("ci_provider", "none")
-    if provider == "github":
-        config = load_yaml(".github/dependabot.yml")
-        ecosystems = {update["package-ecosystem"] for update in config.get("updates", [])}
-        assert config.get("version") == 2, "dependabot.yml must be version 2"
-        assert "uv" in ecosystems, f"Dependabot does not update the Python lock: {ecosystems}"
-    elif provider == "gitlab":
-        config = json.loads(read("renovate.json"))
-        assert isinstance(config, dict), "renovate.json is not a JSON object"
-        assert config.get("enabled", True), "Renovate is disabled"
-        managers = config.get("enabledManagers")
-        assert managers is None or "pep621" in managers, f"Renovate skips uv: {managers}"
-    else:
-        pytest.skip("ci_provider is none in .copier-answers.yml: set up Dependabot or Renovate")
-
-
-# --- The answers file (CI-03) ----------------------------------------------------------------
 
 
 @pytest.mark.checklist("CI-03")

@@ -173,17 +173,26 @@ class Browser:
     keep_alive: bool = True
     account: Account | None = None
     _http: httpx.Client | None = None
+    _forks: list[Browser] = field(default_factory=list)
 
     @property
     def http(self) -> httpx.Client:
         if self._http is None:
-            limits = httpx.Limits() if self.keep_alive else httpx.Limits(max_keepalive_connections=0)
+            limits = (
+                httpx.Limits() if self.keep_alive else httpx.Limits(max_keepalive_connections=0)
+            )
             self._http = httpx.Client(
                 base_url=self.base_url, verify=self.verify, timeout=60, limits=limits
             )
         return self._http
 
     def close(self) -> None:
+        """Close this browser's connections and those of its forks.
+
+        A connection left open makes the server's graceful shutdown wait for it.
+        """
+        for fork in self._forks:
+            fork.close()
         if self._http is not None:
             self._http.close()
 
@@ -194,6 +203,7 @@ class Browser:
         other = Browser(**values)
         if "cookies" not in changes:
             other.cookies = dict(self.cookies)
+        self._forks.append(other)
         return other
 
     @property
@@ -411,21 +421,22 @@ def raw_request(
 
     parts = urlsplit(base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 443
-    with socket.create_connection((host, port), timeout=timeout) as plain:
-        with context.wrap_socket(plain, server_hostname=host) as tls:
-            try:
-                tls.sendall(head)
-                for chunk in chunks:
-                    tls.sendall(chunk)
-            except (BrokenPipeError, ConnectionResetError, ssl.SSLError, TimeoutError):
-                pass
-            answer = http.client.HTTPResponse(tls, method=method)
-            answer.begin()
-            body = answer.read()
-            headers = [(k, v) for k, v in answer.getheaders()]
-            return httpx.Response(
-                answer.status,
-                headers=headers,
-                content=body,
-                request=httpx.Request(method, f"{base_url}{path}"),
-            )
+    with (
+        socket.create_connection((host, port), timeout=timeout) as plain,
+        context.wrap_socket(plain, server_hostname=host) as tls,
+    ):
+        try:
+            tls.sendall(head)
+            for chunk in chunks:
+                tls.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, TimeoutError):
+            pass
+        answer = http.client.HTTPResponse(tls, method=method)
+        answer.begin()
+        body = answer.read()
+        return httpx.Response(
+            answer.status,
+            headers=answer.getheaders(),
+            content=body,
+            request=httpx.Request(method, f"{base_url}{path}"),
+        )

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from checklist import ALL_IDS
+from conftest import build_once
 
 from combinations import ContractTarget, contract_targets
-from conftest import build_once
 from contract.client import Account, Browser, assert_user, new_email, new_password, token_from
 from contract.servers import (
     Deployment,
@@ -76,9 +76,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 # --- the backend -------------------------------------------------------------------------------
 
 
+# Run the suite against a project generated (and perhaps changed) beforehand:
+# RAMPART_CONTRACT_PROJECT=/path/to/project, with `-k <target id>` naming its answers.
+PROJECT_OVERRIDE = "RAMPART_CONTRACT_PROJECT"
+
+
 @pytest.fixture(scope="session")
 def contract_project(target: ContractTarget, shared_dir: Path, template_dir: Path) -> Path:
     """The generated and installed project of the target, built once per run."""
+    override = os.environ.get(PROJECT_OVERRIDE)
+    if override:
+        project = Path(override).resolve()
+        answers = (project / ".copier-answers.yml").read_text(encoding="utf-8")
+        for question in ("framework", "database"):
+            if f"{question}: {getattr(target, question)}" not in answers:
+                pytest.fail(
+                    f"{PROJECT_OVERRIDE}={project} was not generated for {target.id}; "
+                    f"select its target with -k",
+                    pytrace=False,
+                )
+        return project
     slot = shared_dir / f"contract-{target.id}"
     try:
         return build_once(slot, lambda path: build_project(target, template_dir, path)) / "project"

@@ -27,6 +27,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -48,7 +49,9 @@ from postgres import free_loopback_port
 HOST = "127.0.0.1"
 WORKERS = 2
 START_TIMEOUT = 60.0
-STOP_TIMEOUT = 15.0
+# uvicorn's graceful shutdown waits for open TLS connections to say goodbye;
+# the tests close theirs, so a server still running after this is killed.
+STOP_TIMEOUT = 5.0
 COMMAND_TIMEOUT = 300
 SYNC_TIMEOUT = 1200
 
@@ -458,7 +461,9 @@ class Deployment:
         return self.server.log_tail(lines)
 
 
-def _run_command(script: Path, args: list[str], env: Mapping[str, str], cwd: Path, stdin: str = "") -> None:
+def _run_command(
+    script: Path, args: list[str], env: Mapping[str, str], cwd: Path, stdin: str = ""
+) -> None:
     done = subprocess.run(
         [str(script), *args],
         cwd=cwd,
@@ -503,16 +508,24 @@ def running_deployment(
         "fuzz-operator@example.test": "Adm1n-" + secrets.token_urlsafe(18),
     }
     # The working directory holds no .env: only the settings above apply.
-    _run_command(script, ["check"], env, workdir)
-    _run_command(script, ["migrate"], env, workdir)
-    for email, password in admins.items():
-        _run_command(
-            script,
-            ["create-admin", "--email", email, "--password-stdin"],
-            env,
-            workdir,
-            stdin=password + "\n",
-        )
+    # `check` runs beside `migrate`, and the administrators are created side by side.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        checked = pool.submit(_run_command, script, ["check"], env, workdir)
+        _run_command(script, ["migrate"], env, workdir)
+        checked.result()
+        created = [
+            pool.submit(
+                _run_command,
+                script,
+                ["create-admin", "--email", email, "--password-stdin"],
+                env,
+                workdir,
+                password + "\n",
+            )
+            for email, password in admins.items()
+        ]
+        for future in created:
+            future.result()
     server = ServerProcess(
         argv=[
             str(script),

@@ -69,7 +69,7 @@ def is_public(method: str, path: str) -> bool:
 @pytest.mark.checklist("AUTHZ-01")
 def test_api_document_lists_the_routes_of_the_contract(openapi: dict[str, Any]) -> None:
     found = {(m, normalized(p)) for m, p in operations(openapi)}
-    assert KNOWN_PROTECTED <= found, sorted(KNOWN_PROTECTED - found)
+    assert found >= KNOWN_PROTECTED, sorted(KNOWN_PROTECTED - found)
 
 
 @pytest.mark.checklist("AUTHZ-01")
@@ -82,7 +82,7 @@ def test_every_route_outside_the_public_list_answers_401_without_a_session(
         if is_public(method, path):
             continue
         url = PARAMETER.sub(str(uuid.uuid4()), path)
-        body = {} if method in {"POST", "PUT", "PATCH"} else None
+        body: dict[str, Any] | None = {} if method in {"POST", "PUT", "PATCH"} else None
         # A valid CSRF token is sent, so only the missing session can refuse it.
         response = browser.request(method, url, json_body=body)
         assert_error(response, 401, "not_authenticated")
@@ -124,7 +124,9 @@ def test_admin_routes_are_403_for_a_user_even_after_reauth(
 
 
 @pytest.mark.checklist("AUTHZ-02", "DB-01", "INJ-02")
-def test_admin_lists_users_in_pages_of_public_fields(admin: Browser, make_account: Callable[..., Account]) -> None:
+def test_admin_lists_users_in_pages_of_public_fields(
+    admin: Browser, make_account: Callable[..., Account]
+) -> None:
     for _ in range(2):
         make_account()
     first = admin.get("/api/admin/users", params={"limit": 2})
@@ -216,31 +218,27 @@ def test_signup_refuses_server_owned_fields(
 
 
 @pytest.mark.checklist("AUTHZ-04", "VAL-01")
-@pytest.mark.parametrize(
-    "extra",
-    [
-        {"owner_id": None},
-        {"id": None},
-        {"created_at": "2000-01-01T00:00:00Z"},
-        {"updated_at": "2000-01-01T00:00:00Z"},
-        {"user_id": None},
-    ],
-    ids=["owner_id", "id", "created_at", "updated_at", "user_id"],
-)
 def test_notes_refuse_server_owned_fields(
-    extra: dict[str, Any],
-    user: Browser,
-    make_account: Callable[..., Account],
-    sign_in: Callable[..., Browser],
+    user: Browser, make_account: Callable[..., Account], sign_in: Callable[..., Browser]
 ) -> None:
     other = sign_in(make_account())
-    other_id = other.me_account.id
     victim = other.create_note("theirs")
-    values = {k: (v if v is not None else (other_id if k.endswith("_id") else victim["id"])) for k, v in extra.items()}
-    assert_error(user.post("/api/notes", {"title": "t", **values}), 422, "validation_error")
     note = user.create_note("own")
-    assert_error(user.patch(f"/api/notes/{note['id']}", values), 422, "validation_error")
+    server_owned: list[dict[str, Any]] = [
+        {"owner_id": other.me_account.id},
+        {"user_id": other.me_account.id},
+        {"id": victim["id"]},
+        {"created_at": "2000-01-01T00:00:00Z"},
+        {"updated_at": "2000-01-01T00:00:00Z"},
+    ]
+    for extra in server_owned:
+        assert_error(user.post("/api/notes", {"title": "t", **extra}), 422, "validation_error")
+        assert_error(user.patch(f"/api/notes/{note['id']}", extra), 422, "validation_error")
+        assert_error(
+            user.patch(f"/api/notes/{note['id']}", {"title": "t", **extra}), 422, "validation_error"
+        )
     assert user.get(f"/api/notes/{note['id']}").json() == note
+    assert [n["id"] for n in user.get("/api/notes").json()["items"]] == [note["id"]]
     assert other.get(f"/api/notes/{victim['id']}").json() == victim
     assert [n["id"] for n in other.get("/api/notes").json()["items"]] == [victim["id"]]
 
@@ -254,14 +252,39 @@ def test_every_body_refuses_unknown_fields(
     assert user.reauth(account.password).status_code == 204
     assert admin.reauth(deployment.admin_password).status_code == 204
     cases = [
-        (user, "POST", "/api/auth/login", {"email": account.email, "password": account.password, "remember": True}),
-        (user, "POST", "/api/auth/signup", {"email": new_email(), "password": new_password(), "x": 1}),
+        (
+            user,
+            "POST",
+            "/api/auth/login",
+            {"email": account.email, "password": account.password, "remember": True},
+        ),
+        (
+            user,
+            "POST",
+            "/api/auth/signup",
+            {"email": new_email(), "password": new_password(), "x": 1},
+        ),
         (user, "POST", "/api/auth/reauth", {"password": account.password, "role": "admin"}),
         (user, "POST", "/api/auth/password-reset/request", {"email": account.email, "x": 1}),
-        (user, "POST", "/api/auth/password-reset/confirm", {"token": "t", "new_password": new_password(), "x": 1}),
+        (
+            user,
+            "POST",
+            "/api/auth/password-reset/confirm",
+            {"token": "t", "new_password": new_password(), "x": 1},
+        ),
         (user, "POST", "/api/auth/verify-email", {"token": "t", "x": 1}),
-        (user, "POST", "/api/auth/password", {"current_password": "a", "new_password": "b", "x": 1}),
-        (admin, "PATCH", f"/api/admin/users/{account.id}/role", {"role": "user", "email": "x@example.test"}),
+        (
+            user,
+            "POST",
+            "/api/auth/password",
+            {"current_password": "a", "new_password": "b", "x": 1},
+        ),
+        (
+            admin,
+            "PATCH",
+            f"/api/admin/users/{account.id}/role",
+            {"role": "user", "email": "x@example.test"},
+        ),
     ]
     for client, method, path, body in cases:
         response = client.request(method, path, json_body=body)
@@ -280,7 +303,10 @@ def test_note_responses_carry_exactly_the_public_fields(user: Browser) -> None:
 
 @pytest.mark.checklist("AUTHZ-02", "AUTH-07")
 def test_admin_user_deletion_needs_reauth_then_removes_the_account(
-    admin: Browser, deployment: Deployment, make_account: Callable[..., Account], sign_in: Callable[..., Browser]
+    admin: Browser,
+    deployment: Deployment,
+    make_account: Callable[..., Account],
+    sign_in: Callable[..., Browser],
 ) -> None:
     account = make_account()
     member = sign_in(account)

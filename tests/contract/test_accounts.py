@@ -106,7 +106,10 @@ def test_signup_answers_an_existing_and_a_new_email_identically(
 
 @pytest.mark.checklist("AUTH-04")
 def test_existing_email_signup_does_not_change_the_account(
-    deployment: Deployment, make_account: Make, new_browser: NewBrowser, sign_in: Callable[..., Browser]
+    deployment: Deployment,
+    make_account: Make,
+    new_browser: NewBrowser,
+    sign_in: Callable[..., Browser],
 ) -> None:
     account = make_account()
     client = new_browser()
@@ -123,8 +126,12 @@ def test_password_reset_request_answers_known_and_unknown_emails_identically(
     first, second = new_browser(), new_browser()
     first.csrf()
     second.csrf()
-    known = first.post("/api/auth/password-reset/request", {"email": account.email}, headers=headers)
-    unknown = second.post("/api/auth/password-reset/request", {"email": new_email()}, headers=headers)
+    known = first.post(
+        "/api/auth/password-reset/request", {"email": account.email}, headers=headers
+    )
+    unknown = second.post(
+        "/api/auth/password-reset/request", {"email": new_email()}, headers=headers
+    )
     assert known.status_code == 202, known.text
     same_answer(known, unknown)
     # Only the real account gets a message.
@@ -210,7 +217,9 @@ def test_signup_sends_a_single_use_verification_link(
 
 @pytest.mark.checklist("AUTH-09")
 @pytest.mark.parametrize(
-    "token", ["x", "A" * 43, "../../etc/passwd", "' OR 1=1 --"], ids=["short", "random", "path", "sql"]
+    "token",
+    ["x", "A" * 43, "../../etc/passwd", "' OR 1=1 --"],
+    ids=["short", "random", "path", "sql"],
 )
 def test_made_up_tokens_are_refused(token: str, browser: Browser) -> None:
     assert_error(browser.post("/api/auth/verify-email", {"token": token}), {400, 404, 410, 422})
@@ -240,13 +249,20 @@ def test_a_token_serves_only_its_own_purpose(
 
 @pytest.mark.checklist("AUTH-09", "AUTH-03")
 def test_password_reset_applies_the_password_policy(
-    deployment: Deployment, make_account: Make, new_browser: NewBrowser, sign_in: Callable[..., Browser]
+    deployment: Deployment,
+    make_account: Make,
+    new_browser: NewBrowser,
+    sign_in: Callable[..., Browser],
 ) -> None:
     account = make_account()
     client = new_browser()
     client.csrf()
-    assert client.post("/api/auth/password-reset/request", {"email": account.email}).status_code == 202
+    assert (
+        client.post("/api/auth/password-reset/request", {"email": account.email}).status_code == 202
+    )
     token = token_from(deployment.mail.wait_for(account.email, count=2)[-1].body)
-    weak = client.post("/api/auth/password-reset/confirm", {"token": token, "new_password": "short"})
+    weak = client.post(
+        "/api/auth/password-reset/confirm", {"token": token, "new_password": "short"}
+    )
     assert_error(weak, 422, "validation_error")
     assert sign_in(account).me().status_code == 200

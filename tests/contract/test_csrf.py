@@ -44,7 +44,14 @@ def attempts(client: Browser) -> list[tuple[str, dict[str, str], dict[str, str]]
     ]
 
 
-def send(client: Browser, method: str, path: str, body: Any, cookies: dict[str, str], headers: dict[str, str]) -> Any:
+def send(
+    client: Browser,
+    method: str,
+    path: str,
+    body: Any,
+    cookies: dict[str, str],
+    headers: dict[str, str],
+) -> Any:
     return client.request(
         method, path, json_body=body, cookies=cookies, headers=headers, csrf=False, absorb=False
     )
@@ -60,12 +67,18 @@ def test_csrf_route_sets_the_cookie_and_returns_the_same_token(browser: Browser)
 
 
 @pytest.mark.checklist("AUTH-08")
-def test_note_writes_without_a_valid_csrf_token_are_refused_and_change_nothing(user: Browser) -> None:
+def test_note_writes_without_a_valid_csrf_token_are_refused_and_change_nothing(
+    user: Browser,
+) -> None:
     note = user.create_note("keep", "<p>keep</p>")
     path = f"/api/notes/{note['id']}"
     for label, cookies, headers in attempts(user):
-        assert_error(send(user, "POST", "/api/notes", {"title": label}, cookies, headers), 403, "csrf_failed")
-        assert_error(send(user, "PATCH", path, {"title": "changed"}, cookies, headers), 403, "csrf_failed")
+        assert_error(
+            send(user, "POST", "/api/notes", {"title": label}, cookies, headers), 403, "csrf_failed"
+        )
+        assert_error(
+            send(user, "PATCH", path, {"title": "changed"}, cookies, headers), 403, "csrf_failed"
+        )
         assert_error(send(user, "DELETE", path, None, cookies, headers), 403, "csrf_failed")
     assert user.get(path).json() == note
     assert [n["id"] for n in user.get("/api/notes").json()["items"]] == [note["id"]]
@@ -74,7 +87,9 @@ def test_note_writes_without_a_valid_csrf_token_are_refused_and_change_nothing(u
 @pytest.mark.checklist("AUTH-08", "AUTH-02")
 def test_logout_without_csrf_is_refused_and_the_session_survives(user: Browser) -> None:
     for _label, cookies, headers in attempts(user):
-        assert_error(send(user, "POST", "/api/auth/logout", None, cookies, headers), 403, "csrf_failed")
+        assert_error(
+            send(user, "POST", "/api/auth/logout", None, cookies, headers), 403, "csrf_failed"
+        )
     assert user.me().status_code == 200
 
 
@@ -83,16 +98,22 @@ def test_reauth_and_account_deletion_without_csrf_are_refused(user: Browser) -> 
     account = user.me_account
     for _label, cookies, headers in attempts(user):
         assert_error(
-            send(user, "POST", "/api/auth/reauth", {"password": account.password}, cookies, headers),
+            send(
+                user, "POST", "/api/auth/reauth", {"password": account.password}, cookies, headers
+            ),
             403,
             "csrf_failed",
         )
-        assert_error(send(user, "DELETE", "/api/auth/account", None, cookies, headers), 403, "csrf_failed")
+        assert_error(
+            send(user, "DELETE", "/api/auth/account", None, cookies, headers), 403, "csrf_failed"
+        )
     assert user.me().status_code == 200
 
 
 @pytest.mark.checklist("AUTH-08")
-def test_login_needs_csrf(make_account: Callable[..., Account], new_browser: Callable[..., Browser]) -> None:
+def test_login_needs_csrf(
+    make_account: Callable[..., Account], new_browser: Callable[..., Browser]
+) -> None:
     """Login CSRF: a page on another site must not sign the browser in as the attacker."""
     account = make_account()
     client = new_browser()
@@ -112,20 +133,35 @@ def test_signup_needs_csrf(new_browser: Callable[..., Browser]) -> None:
     email = new_email()
     body = {"email": email, "password": new_password()}
     for _label, cookies, headers in attempts(client):
-        assert_error(send(client, "POST", "/api/auth/signup", body, cookies, headers), 403, "csrf_failed")
+        assert_error(
+            send(client, "POST", "/api/auth/signup", body, cookies, headers), 403, "csrf_failed"
+        )
 
 
 @pytest.mark.checklist("AUTH-08", "AUTHZ-02")
-def test_admin_writes_without_csrf_are_refused(admin: Browser, make_account: Callable[..., Account], sign_in: Callable[..., Browser]) -> None:
+def test_admin_writes_without_csrf_are_refused(
+    admin: Browser, make_account: Callable[..., Account], sign_in: Callable[..., Browser]
+) -> None:
     account = make_account()
     sign_in(account)
     for _label, cookies, headers in attempts(admin):
         assert_error(
-            send(admin, "PATCH", f"/api/admin/users/{account.id}/role", {"role": "admin"}, cookies, headers),
+            send(
+                admin,
+                "PATCH",
+                f"/api/admin/users/{account.id}/role",
+                {"role": "admin"},
+                cookies,
+                headers,
+            ),
             403,
             "csrf_failed",
         )
-        assert_error(send(admin, "DELETE", f"/api/admin/users/{account.id}", None, cookies, headers), 403, "csrf_failed")
+        assert_error(
+            send(admin, "DELETE", f"/api/admin/users/{account.id}", None, cookies, headers),
+            403,
+            "csrf_failed",
+        )
     assert sign_in(account).me().json()["role"] == "user"
 
 

@@ -132,7 +132,17 @@ def test_a_sane_client_request_id_is_echoed(browser: Browser, sent: str) -> None
 @pytest.mark.parametrize(
     "sent",
     ["a" * 65, "has space", "<script>", "semi;colon", "quote'", "é", "", "a/b", "%0d%0a"],
-    ids=["65-chars", "space", "markup", "semicolon", "quote", "non-ascii", "empty", "slash", "crlf"],
+    ids=[
+        "65-chars",
+        "space",
+        "markup",
+        "semicolon",
+        "quote",
+        "non-ascii",
+        "empty",
+        "slash",
+        "crlf",
+    ],
 )
 def test_an_insane_request_id_is_replaced_by_a_fresh_one(browser: Browser, sent: str) -> None:
     response = browser.get("/api/missing", headers={"X-Request-ID": sent.encode()})
@@ -250,7 +260,9 @@ def test_plain_http_is_not_served_on_the_https_port(deployment: Deployment) -> N
 
 
 @pytest.mark.checklist("DATA-02", "AUTH-01")
-def test_csrf_cookie_is_secure_readable_and_lax(deployment: Deployment, new_browser: Callable[..., Browser]) -> None:
+def test_csrf_cookie_is_secure_readable_and_lax(
+    deployment: Deployment, new_browser: Callable[..., Browser]
+) -> None:
     response = new_browser().get("/api/auth/csrf")
     cookie = set_cookies(response)["csrftoken"]
     assert cookie.value == response.json()["csrf_token"]

@@ -29,10 +29,10 @@ SignIn = Callable[..., Browser]
 def assert_dead(client: Browser, session_id: str) -> None:
     """The session id no longer works anywhere (read and write)."""
     cookies = {**client.cookies, SESSION_COOKIE: session_id}
-    assert_error(client.get("/api/auth/me", cookies=cookies, absorb=False), 401, "not_authenticated")
     assert_error(
-        client.get("/api/notes", cookies=cookies, absorb=False), 401, "not_authenticated"
+        client.get("/api/auth/me", cookies=cookies, absorb=False), 401, "not_authenticated"
     )
+    assert_error(client.get("/api/notes", cookies=cookies, absorb=False), 401, "not_authenticated")
     assert_error(
         client.post("/api/notes", {"title": "x"}, cookies=cookies, absorb=False),
         401,
@@ -79,7 +79,9 @@ def test_session_id_is_opaque_and_at_least_128_bits(make_account: Make, sign_in:
 
 
 @pytest.mark.checklist("AUTH-01", "INJ-02")
-def test_no_token_in_any_auth_response_body(make_account: Make, new_browser: Callable[..., Browser]) -> None:
+def test_no_token_in_any_auth_response_body(
+    make_account: Make, new_browser: Callable[..., Browser]
+) -> None:
     account = make_account()
     client = new_browser()
     login = client.login(account)
@@ -276,14 +278,15 @@ def test_role_change_needs_reauth(
 ) -> None:
     """A fresh admin session that did not re-authenticate is refused."""
     fresh_admin = new_browser()
-    assert fresh_admin.login(Account(deployment.admin_email, deployment.admin_password)).status_code == 200
+    assert (
+        fresh_admin.login(Account(deployment.admin_email, deployment.admin_password)).status_code
+        == 200
+    )
     account = make_account()
     sign_in(account)
     response = fresh_admin.patch(f"/api/admin/users/{account.id}/role", {"role": "admin"})
     assert_error(response, 403, "reauth_required")
-    assert_error(
-        fresh_admin.delete(f"/api/admin/users/{account.id}"), 403, "reauth_required"
-    )
+    assert_error(fresh_admin.delete(f"/api/admin/users/{account.id}"), 403, "reauth_required")
     assert sign_in(account).me().json()["role"] == "user"
 
 
@@ -339,7 +342,9 @@ def test_the_development_cookie_name_is_not_honoured_in_production(user: Browser
 
 
 @pytest.mark.checklist("AUTH-02")
-def test_a_stale_session_id_stays_dead_after_a_new_login(make_account: Make, sign_in: SignIn) -> None:
+def test_a_stale_session_id_stays_dead_after_a_new_login(
+    make_account: Make, sign_in: SignIn
+) -> None:
     account = make_account()
     first = sign_in(account)
     stale = first.session
