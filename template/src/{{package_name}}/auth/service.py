@@ -313,9 +313,13 @@ class Accounts:
 
 
 def ensure_not_last_admin(db: Session, user: User) -> None:
-    """Refuse to remove the only administrator: nobody could manage the service afterwards."""
+    """Refuse to remove the only administrator: nobody could manage the service afterwards.
+
+    The admin rows are locked (on PostgreSQL) until the transaction ends, so two
+    concurrent demotions cannot each see the other admin and both succeed.
+    """
     if user.role != Role.ADMIN:
         return
-    admins = db.scalars(select(User.id).where(User.role == Role.ADMIN)).all()
+    admins = db.scalars(select(User.id).where(User.role == Role.ADMIN).with_for_update()).all()
     if len(admins) <= 1:
         raise AppError(409, "conflict", "The last administrator cannot be removed or demoted.")
