@@ -4,6 +4,7 @@
 #   make test        every test layer (installs uv and PostgreSQL when missing)
 #   make test-fast   render every combination: no leftover Jinja, TOML/YAML, ruff, mypy, files
 #   make test-deep   install pairwise combinations and run their own test suites
+#   make test-contract  serve generated backends over HTTPS; the API.md suite and schemathesis
 #   make clean       remove the demo service and caches
 #
 # Works on a fresh Debian machine with only python3: uv is installed with pip,

@@ -69,7 +69,8 @@ ROTATING_DIMENSIONS: dict[str, tuple[Value, ...]] = {
     "python_version": _simple("python_version", PYTHON_VERSIONS, lambda v: f"py{v}"),
 }
 
-# The richest combination: every optional part on. Its virtualenv type-checks all combinations.
+# The richest combination: every optional part on. Its virtualenv type-checks all
+# the combinations of its framework.
 RICHEST: dict[str, Any] = {
     "framework": FRAMEWORKS[0],
     "database": "postgresql",
@@ -81,6 +82,10 @@ RICHEST: dict[str, Any] = {
     "ci_provider": "github",
     "python_version": "3.11",
 }
+
+
+def richest_answers(framework: str) -> dict[str, Any]:
+    return {**RICHEST, "framework": framework}
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from pytest_copie.plugin import Result
 
-from combinations import RICHEST, local_python_version
+from combinations import local_python_version, richest_answers
 from helpers import REPO_ROOT, explain, run, uv_binary
 from postgres import PostgresServer, PostgresUnavailable
 
@@ -106,6 +106,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             + "):\n  "
             + "\n  ".join(problems)
         )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the contract layer's schemathesis numbers (cases, failures) per target.
+
+    Here rather than in tests/contract/conftest.py: with pytest-xdist the
+    controller, which writes the summary, loads only this conftest.
+    """
+    lines = [
+        str(value)
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        for name, value in getattr(report, "user_properties", [])
+        if name == "schemathesis" and getattr(report, "when", "call") == "call"
+    ]
+    if lines:
+        terminalreporter.section("schemathesis")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)
 
 
 # --- the template and its renders ----------------------------------------------
@@ -225,19 +244,18 @@ def _copy(template_dir: Path, destination: Path, answers: dict[str, Any]) -> dic
 # --- a virtualenv with the generated project's dependencies, for mypy ---------------
 
 
-@pytest.fixture(scope="session")
-def richest_project(shared_dir: Path, template_dir: Path) -> Path:
-    """The richest combination, rendered and `uv sync`ed once per run.
+def richest_project(framework: str, shared_dir: Path, template_dir: Path) -> Path:
+    """The richest combination of a framework, rendered and `uv sync`ed once per run.
 
-    Its .venv has every dependency any combination can use, so its mypy can
-    type-check every combination (the project itself is not installed in it:
-    mypy reads each combination's own sources).
+    Its .venv has every dependency any combination of that framework can use, so
+    its mypy can type-check all of them (the project itself is not installed in
+    it: mypy reads each combination's own sources).
     """
 
     def build(target: Path) -> None:
         from copier import run_copy
 
-        answers = {**RICHEST, "python_version": local_python_version()}
+        answers = {**richest_answers(framework), "python_version": local_python_version()}
         project = target / "project"
         try:
             run_copy(
@@ -260,22 +278,28 @@ def richest_project(shared_dir: Path, template_dir: Path) -> Path:
         if done.returncode != 0:
             raise RuntimeError("uv sync of the richest combination failed: " + explain(done))
 
-    try:
-        return build_once(shared_dir / "richest", build) / "project"
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    return build_once(shared_dir / f"richest-{framework}", build) / "project"
 
 
 @pytest.fixture(scope="session")
-def project_mypy(richest_project: Path) -> Path:
-    mypy = richest_project / ".venv" / "bin" / "mypy"
-    if not mypy.exists():
-        pytest.fail(
-            "the generated project's development dependencies do not include mypy "
-            f"(no {mypy} after `uv sync --all-groups`)",
-            pytrace=False,
-        )
-    return mypy
+def project_mypy(shared_dir: Path, template_dir: Path) -> Callable[[str], Path]:
+    """framework -> the mypy of a virtualenv with that framework's richest dependencies."""
+
+    def mypy_for(framework: str) -> Path:
+        try:
+            project = richest_project(framework, shared_dir, template_dir)
+        except RuntimeError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        mypy = project / ".venv" / "bin" / "mypy"
+        if not mypy.exists():
+            pytest.fail(
+                "the generated project's development dependencies do not include mypy "
+                f"(no {mypy} after `uv sync --all-groups`)",
+                pytrace=False,
+            )
+        return mypy
+
+    return mypy_for
 
 
 @pytest.fixture(scope="session")

@@ -195,6 +195,7 @@ class Browser:
             fork.close()
         if self._http is not None:
             self._http.close()
+            self._http = None  # a later request opens a new connection
 
     def fork(self, **changes: Any) -> Browser:
         """Another browser on the same server (same address unless given), with copied cookies."""

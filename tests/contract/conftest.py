@@ -234,21 +234,6 @@ def admin(deployment: Deployment) -> Iterator[Browser]:
     client.close()
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print schemathesis' numbers (cases, failures) of every target, pass or fail."""
-    lines = [
-        str(value)
-        for outcome in ("passed", "failed")
-        for report in terminalreporter.stats.get(outcome, [])
-        for name, value in getattr(report, "user_properties", [])
-        if name == "schemathesis" and getattr(report, "when", "call") == "call"
-    ]
-    if lines:
-        terminalreporter.section("schemathesis")
-        for line in sorted(lines):
-            terminalreporter.write_line(line)
-
-
 def pytest_report_header(config: pytest.Config) -> list[str]:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return []

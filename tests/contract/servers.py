@@ -77,6 +77,7 @@ PRODUCTION_SETTINGS: dict[str, str] = {
     "RATE_LIMIT_LOGIN_ACCOUNT": "15/minute",
     "LOG_LEVEL": "INFO",
 }
+LOGIN_ACCOUNT_LIMIT = int(PRODUCTION_SETTINGS["RATE_LIMIT_LOGIN_ACCOUNT"].split("/")[0])
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class Limits:
     """The rate limits and lockout threshold the production deployment runs with."""
 
     login_ip: int = 10
-    login_account: int = 15
+    login_account: int = LOGIN_ACCOUNT_LIMIT
     signup_ip: int = 5
     reset_ip: int = 5
     reset_email: int = 3
@@ -368,6 +369,11 @@ class ServerProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
 
+    def restart(self) -> None:
+        """Stop the whole server and start it again on the same address."""
+        self.stop()
+        self.start()
+
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -444,7 +450,6 @@ class Deployment:
     fuzz_admin_password: str
     server: ServerProcess
     limits: Limits = field(default_factory=Limits)
-    openapi: dict[str, Any] | None = None
 
     @property
     def ca_file(self) -> Path:

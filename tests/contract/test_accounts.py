@@ -81,7 +81,7 @@ def test_login_takes_similar_time_for_known_and_unknown_emails(
     known = statistics.median(timed(account.email) for _ in range(5))
     unknown = statistics.median(timed(new_email()) for _ in range(5))
     ratio = unknown / known
-    assert 0.25 < ratio < 4, f"known {known * 1000:.1f} ms, unknown {unknown * 1000:.1f} ms"
+    assert 0.2 < ratio < 5, f"known {known * 1000:.1f} ms, unknown {unknown * 1000:.1f} ms"
 
 
 @pytest.mark.checklist("AUTH-04")

@@ -114,6 +114,15 @@ def test_details_never_echo_a_submitted_password_or_token(browser: Browser) -> N
         assert marker[:8] not in response.text, f"{path} echoes a secret: {response.text}"
 
 
+@pytest.mark.checklist("ERR-01", "SRV-03")
+def test_health_and_readiness_answer_ok(browser: Browser) -> None:
+    for path in ("/api/health", "/api/ready"):
+        response = browser.get(path)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"status": "ok"}
+        assert_security_headers(response)
+
+
 # --- X-Request-ID ---------------------------------------------------------------------------------
 
 

@@ -128,6 +128,25 @@ def test_every_other_route_is_limited_to_300_a_minute_per_address(
     assert new_browser().get("/api/auth/csrf").status_code == 200
 
 
+@pytest.mark.checklist("RATE-02", "AUTH-02")
+def test_counters_and_sessions_survive_a_restart(
+    deployment: Deployment,
+    make_account: Make,
+    sign_in: Callable[..., Browser],
+    new_browser: NewBrowser,
+) -> None:
+    """Counters live in the database (or Redis), not in a process: a restart forgets nothing."""
+    member = sign_in(make_account())
+    client = new_browser(keep_alive=False)
+    client.csrf()
+    for _ in range(deployment.limits.signup_ip):
+        assert client.signup(Account(new_email("restart"), new_password())).status_code == 202
+    member.close()  # open connections would hold up the graceful shutdown
+    deployment.server.restart()
+    assert_rate_limited(client.signup(Account(new_email("restart"), new_password())), 3600)
+    assert member.me().status_code == 200
+
+
 # --- lockout -------------------------------------------------------------------------------------------
 
 

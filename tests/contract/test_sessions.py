@@ -62,6 +62,9 @@ def test_session_cookie_is_host_prefixed_secure_httponly_lax_root(
     assert (cookie.get("samesite") or "").lower() == "lax", cookie.raw
     assert cookie.get("path") == "/", cookie.raw
     assert not cookie.has("domain"), f"__Host- cookies carry no Domain: {cookie.raw}"
+    max_age = cookie.get("max-age")
+    if max_age is not None:  # the absolute lifetime is 12 hours unless configured shorter
+        assert 0 < int(max_age) <= 12 * 3600, cookie.raw
     assert "session" not in set_cookies(response), "the development cookie name in production"
 
 
