@@ -19,16 +19,22 @@ def session_cookie_name(settings: Settings) -> str:
     return "__Host-session" if settings.secure_cookies else "session"
 
 
-def set_session_cookie(response: Response, settings: Settings, session_id: str) -> None:
+def _set_cookie(
+    response: Response, settings: Settings, name: str, value: str, *, httponly: bool
+) -> None:
     response.set_cookie(
-        session_cookie_name(settings),
-        session_id,
+        name,
+        value,
         max_age=settings.session_absolute_hours * 3600,
         path="/",
         secure=settings.secure_cookies,
-        httponly=True,
+        httponly=httponly,
         samesite="lax",
     )
+
+
+def set_session_cookie(response: Response, settings: Settings, session_id: str) -> None:
+    _set_cookie(response, settings, session_cookie_name(settings), session_id, httponly=True)
 
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:
@@ -43,12 +49,4 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
 
 def set_csrf_cookie(response: Response, settings: Settings, token: str) -> None:
     """Readable by the page's script (not HttpOnly): it must copy it into X-CSRFToken."""
-    response.set_cookie(
-        CSRF_COOKIE,
-        token,
-        max_age=settings.session_absolute_hours * 3600,
-        path="/",
-        secure=settings.secure_cookies,
-        httponly=False,
-        samesite="lax",
-    )
+    _set_cookie(response, settings, CSRF_COOKIE, token, httponly=False)

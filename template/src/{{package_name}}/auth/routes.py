@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
 
 from ..core.context import Context
 from ..core.database import DbSession
@@ -49,6 +51,9 @@ class BackgroundPostbox:
         self.tasks.add_task(self.sender.send, message)
 
 
+Postbox = Annotated[BackgroundPostbox, Depends(BackgroundPostbox)]
+
+
 def rotate_csrf(response: Response, settings: AppSettings) -> None:
     """A new CSRF token with each new session, as Django does, so an old one cannot be replayed."""
     set_csrf_cookie(response, settings, issue_csrf_token(settings.secret_key.get_secret_value()))
@@ -67,10 +72,8 @@ def signup(
     db: DbSession,
     context: Context,
     accounts: AccountsService,
-    request: Request,
-    tasks: BackgroundTasks,
+    postbox: Postbox,
 ) -> DetailOut:
-    postbox = BackgroundPostbox(request, tasks)
     detail = accounts.signup(db, context, postbox, body.email, body.password)
     return DetailOut(detail=detail)
 
@@ -102,10 +105,8 @@ def password_reset_request(
     db: DbSession,
     context: Context,
     accounts: AccountsService,
-    request: Request,
-    tasks: BackgroundTasks,
+    postbox: Postbox,
 ) -> DetailOut:
-    postbox = BackgroundPostbox(request, tasks)
     return DetailOut(detail=accounts.request_password_reset(db, context, postbox, body.email))
 
 
