@@ -119,6 +119,24 @@ def run(
         )
 
 
+def copier_copy_cli(
+    template: Path,
+    destination: Path,
+    data: Mapping[str, str] | None = None,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
+    """`copier copy --trust --defaults [--data k=v ...] TEMPLATE DEST`, as a user types it."""
+    argv = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults"]
+    for key, value in (data or {}).items():
+        argv += ["--data", f"{key}={value}"]
+    return run(
+        [*argv, str(template), str(destination)],
+        cwd=destination.parent,
+        env=clean_env(),
+        timeout=timeout,
+    )
+
+
 def tail(text: str, lines: int = 80) -> str:
     chunk = text.rstrip().splitlines()[-lines:]
     return "\n".join(chunk)

@@ -8,7 +8,6 @@ SQLite combinations run with TEST_DATABASE_URL unset.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 
 from combinations import Combination, pairwise_code_combinations
-from helpers import clean_env, explain, project_dir_of, run, uv_binary
+from helpers import clean_env, copier_copy_cli, explain, project_dir_of, run, uv_binary
 
 pytestmark = pytest.mark.deep
 
@@ -70,21 +69,7 @@ def test_defaults_pass_the_readme_test_command(
 ) -> None:
     """The acceptance path: `copier copy --trust --defaults <repo> <dir>`, then the README's `make test`."""
     project = tmp_path / "svc"
-    copied = run(
-        [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            str(template_dir),
-            str(project),
-        ],
-        cwd=tmp_path,
-        env=clean_env(),
-        timeout=SYNC_TIMEOUT,
-    )
+    copied = copier_copy_cli(template_dir, project, timeout=SYNC_TIMEOUT)
     assert copied.returncode == 0, explain(copied)
 
     readme = (project / "README.md").read_text(encoding="utf-8")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from helpers import clean_env, explain, files_under, project_dir_of, run
+from helpers import copier_copy_cli, explain, files_under, project_dir_of
 
 pytestmark = pytest.mark.fast
 
@@ -57,23 +56,7 @@ def test_invalid_slug_on_the_command_line_exits_non_zero_and_creates_nothing(
     template_dir: Path, tmp_path: Path, slug: str
 ) -> None:
     destination = tmp_path / "out"
-    done = run(
-        [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            "--data",
-            f"project_slug={slug}",
-            str(template_dir),
-            str(destination),
-        ],
-        cwd=tmp_path,
-        env=clean_env(),
-        timeout=300,
-    )
+    done = copier_copy_cli(template_dir, destination, {"project_slug": slug}, timeout=300)
     assert done.returncode != 0, explain(done)
     assert "project_slug" in done.stdout, explain(done)
     assert not destination.exists() or files_under(destination) == []
@@ -82,21 +65,7 @@ def test_invalid_slug_on_the_command_line_exits_non_zero_and_creates_nothing(
 def test_defaults_render_with_no_prompt(template_dir: Path, tmp_path: Path) -> None:
     """`copier copy --trust --defaults`, with no terminal to answer on, renders the default project."""
     destination = tmp_path / "svc"
-    done = run(
-        [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            str(template_dir),
-            str(destination),
-        ],
-        cwd=tmp_path,
-        env=clean_env(),
-        timeout=600,
-    )
+    done = copier_copy_cli(template_dir, destination)
     assert done.returncode == 0, explain(done)
     answers = yaml.safe_load((destination / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert answers["project_name"] == "My Service"
