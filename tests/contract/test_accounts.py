@@ -38,6 +38,22 @@ def same_answer(first: httpx.Response, second: httpx.Response) -> None:
     assert one == two, one ^ two
 
 
+def post_from_two_browsers(
+    new_browser: NewBrowser,
+    path: str,
+    bodies: tuple[dict[str, str], dict[str, str]],
+    request_id: str,
+) -> tuple[httpx.Response, httpx.Response]:
+    """The same request from two fresh browsers, one body each, under one X-Request-ID."""
+    headers = {"X-Request-ID": request_id}
+    answers = []
+    for body in bodies:
+        browser = new_browser()
+        browser.csrf()
+        answers.append(browser.post(path, body, headers=headers))
+    return answers[0], answers[1]
+
+
 # --- enumeration -------------------------------------------------------------------------------------
 
 
@@ -89,15 +105,14 @@ def test_signup_answers_an_existing_and_a_new_email_identically(
     make_account: Make, new_browser: NewBrowser
 ) -> None:
     account = make_account()
-    headers = {"X-Request-ID": "enumeration-signup"}
-    first, second = new_browser(), new_browser()
-    first.csrf()
-    second.csrf()
-    existing = first.post(
-        "/api/auth/signup", {"email": account.email, "password": new_password()}, headers=headers
-    )
-    fresh = second.post(
-        "/api/auth/signup", {"email": new_email(), "password": new_password()}, headers=headers
+    existing, fresh = post_from_two_browsers(
+        new_browser,
+        "/api/auth/signup",
+        (
+            {"email": account.email, "password": new_password()},
+            {"email": new_email(), "password": new_password()},
+        ),
+        "enumeration-signup",
     )
     assert existing.status_code == 202, existing.text
     assert set(existing.json()) == {"detail"}
@@ -122,15 +137,11 @@ def test_password_reset_request_answers_known_and_unknown_emails_identically(
     deployment: Deployment, make_account: Make, new_browser: NewBrowser
 ) -> None:
     account = make_account()
-    headers = {"X-Request-ID": "enumeration-reset"}
-    first, second = new_browser(), new_browser()
-    first.csrf()
-    second.csrf()
-    known = first.post(
-        "/api/auth/password-reset/request", {"email": account.email}, headers=headers
-    )
-    unknown = second.post(
-        "/api/auth/password-reset/request", {"email": new_email()}, headers=headers
+    known, unknown = post_from_two_browsers(
+        new_browser,
+        "/api/auth/password-reset/request",
+        ({"email": account.email}, {"email": new_email()}),
+        "enumeration-reset",
     )
     assert known.status_code == 202, known.text
     same_answer(known, unknown)
