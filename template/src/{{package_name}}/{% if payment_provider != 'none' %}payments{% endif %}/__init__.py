@@ -1,0 +1,1 @@
+"""Payments: server-priced checkout, the buyer's orders, and verified provider webhooks."""
