@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import tomllib
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from combinations import Combination, all_code_combinations
+from combinations import PAYMENT_PROVIDERS, Combination, all_code_combinations
 from helpers import (
     clean_env,
     explain,
@@ -78,6 +79,13 @@ def ci_is(provider: str) -> Callable[[Answers], bool]:
     return rule
 
 
+def payments_on(answers: Answers) -> bool:
+    return bool(answers["payment_provider"] != "none")
+
+
+payments_on.__name__ = "payment_provider != 'none'"
+
+
 @dataclass(frozen=True)
 class FileRule:
     paths: tuple[str, ...]
@@ -107,6 +115,17 @@ FILE_RULES: tuple[FileRule, ...] = (
     FileRule((".github/dependabot.yml",), ci_is("github"), "GitHub comes with Dependabot"),
     FileRule((".gitlab-ci.yml",), ci_is("gitlab"), "GitLab CI pipeline"),
     FileRule(RENOVATE_CONFIGS, ci_is("gitlab"), "GitLab comes with Renovate"),
+    FileRule(("src/{package}/payments/",), payments_on, "checkout, orders and webhook routes"),
+    FileRule(("src/{package}/payments/catalogue.toml",), payments_on, "prices live on the server"),
+    FileRule(
+        ("src/{package}/security/payments/",),
+        payments_on,
+        "webhook verifiers, order state machine, idempotency keys",
+    ),
+    FileRule(("docs/payments.md",), payments_on, "how operators connect the provider"),
+    FileRule(("tests/test_payments.py",), payments_on, "the payment rules PAY-01 to PAY-05"),
+    FileRule(("tests/test_webhook_signatures.py",), payments_on, "the provider's signature scheme"),
+    FileRule(("tests/test_order_states.py",), payments_on, "the order state machine"),
 )
 
 
@@ -132,6 +151,30 @@ def file_rule_violations(project: Path, answers: Answers) -> list[str]:
 def test_files_are_present_or_absent_as_the_answers_say(project: Path, combo: Combination) -> None:
     problems = file_rule_violations(project, combo.answers)
     assert not problems, "\n".join(problems)
+
+
+# Only the chosen provider's code is rendered: its modules carry its name
+# (`security/payments/stripe_webhooks.py`, ...), so no file or folder may be
+# named after another provider.
+PROVIDERS = tuple(p for p in PAYMENT_PROVIDERS if p != "none")
+
+
+def other_provider_files(project: Path, chosen: str) -> list[str]:
+    others = [p for p in PROVIDERS if p != chosen]
+    found = []
+    for path in walk_files(project):
+        rel = path.relative_to(project)
+        if any(other in part.lower() for part in rel.parts for other in others):
+            found.append(str(rel))
+    return found
+
+
+def test_no_module_of_another_payment_provider(project: Path, combo: Combination) -> None:
+    found = other_provider_files(project, combo["payment_provider"])
+    assert not found, (
+        f"payment_provider={combo['payment_provider']!r} rendered files of other providers:\n"
+        + "\n".join(found)
+    )
 
 
 # --- no leftover Jinja -----------------------------------------------------------------------
@@ -160,6 +203,52 @@ def jinja_leftovers(project: Path) -> list[str]:
 def test_rendered_tree_has_no_leftover_jinja(project: Path) -> None:
     leftovers = jinja_leftovers(project)
     assert not leftovers, "unrendered Jinja:\n" + "\n".join(leftovers[:50])
+
+
+# --- no trace of payments when payments are off ------------------------------------------
+#
+# `payment_provider: none` renders no payment code, setting, dependency, doc or
+# test. Every rendered text file is searched for the words payments bring.
+# Not searched: uv.lock (third-party metadata) and .copier-answers.yml, which
+# records `payment_provider: none` by design. Allowed: `actions/checkout`, the
+# GitHub Action that clones the repository in CI.
+
+PAYMENT_WORDS = re.compile(r"stripe|paddle|lemon ?squeezy|payment_|checkout|webhook", re.IGNORECASE)
+NOT_PAYMENT_PHRASES = re.compile(r"actions/checkout@", re.IGNORECASE)
+NOT_SEARCHED = frozenset({"uv.lock", ".copier-answers.yml"})
+
+
+def payment_traces(project: Path) -> list[str]:
+    found = []
+    for path in walk_files(project):
+        rel = path.relative_to(project)
+        if rel.as_posix() in NOT_SEARCHED:
+            continue
+        if PAYMENT_WORDS.search(rel.as_posix()):
+            found.append(f"{rel}: in the file name")
+        data = path.read_bytes()
+        if b"\0" in data:
+            continue
+        text = data.decode("utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), start=1):
+            if PAYMENT_WORDS.search(NOT_PAYMENT_PHRASES.sub("", line)):
+                found.append(f"{rel}:{number}: {line.strip()[:160]}")
+    return found
+
+
+NO_PAYMENT_COMBINATIONS = [c for c in COMBINATIONS if c["payment_provider"] == "none"]
+
+
+@pytest.mark.parametrize(
+    "combo",
+    [
+        pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.id))
+        for c in NO_PAYMENT_COMBINATIONS
+    ],
+)
+def test_no_payment_trace_when_payments_are_off(project: Path) -> None:
+    traces = payment_traces(project)
+    assert not traces, "payment words in a project without payments:\n" + "\n".join(traces)
 
 
 # --- configuration files parse ---------------------------------------------------------------

@@ -42,7 +42,7 @@ def env_file_values(name: str) -> dict[str, str]:
 
 
 def local_secrets() -> list[str]:
-    """The secret values of this checkout's .env, when it has one (CI has none)."""
+    """The secret values of this working copy's .env, when it has one (CI has none)."""
     if not (PROJECT / ".env").is_file():
         return []
     return [

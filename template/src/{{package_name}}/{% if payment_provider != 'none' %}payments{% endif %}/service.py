@@ -204,6 +204,7 @@ class Payments:
         except InvalidEventError as error:
             log.warning("payment.webhook_unreadable", reason=str(error))
             raise AppError(400, "invalid_payload", "The webhook event cannot be read.") from None
+        claimed = False
         try:
             with self.database.sessions.begin() as db:
                 # Stored first: on SQLite this takes the write lock before the order is
@@ -216,8 +217,11 @@ class Payments:
                 )
                 db.add(processed)
                 db.flush()
+                claimed = True
                 processed.order_id, processed.outcome = self._apply(db, context, event)
         except IntegrityError:
+            if claimed:
+                raise
             log.info("payment.webhook_duplicate", provider=event.provider, event_id=event.event_id)
 
     def _apply(
