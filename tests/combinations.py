@@ -222,12 +222,11 @@ def required_pairs() -> set[frozenset[tuple[str, str]]]:
 
 # --- the contract layer ---------------------------------------------------------------
 
-# What the contract layer serves, beyond framework and database. Features whose
-# routes are not built yet (MFA, payments, uploads) are off, so that the
+# What the contract layer serves, beyond framework, database and payment provider.
+# Features whose routes are not built yet (MFA, uploads) are off, so that the
 # black-box suite meets exactly the API.md rules that exist. When a feature
 # lands, turn it on here and add its tests to tests/contract/.
 CONTRACT_FEATURES: dict[str, Any] = {
-    "payment_provider": "none",
     "mfa": False,
     "file_uploads": False,
     "rate_limit_store": "database",
@@ -237,26 +236,56 @@ CONTRACT_FEATURES: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class ContractTarget:
-    """One backend the contract layer starts as a real server."""
+    """One backend the contract layer starts as a real server.
+
+    `payments_only`: the target runs only the payment tests (those that prove a
+    PAY checklist id), not the rest of the suite nor the fuzzer: a provider
+    that changes nothing but the payment code is proven without serving the
+    whole suite once more.
+    """
 
     framework: str
     database: str
+    payment_provider: str
+    payments_only: bool = False
 
     @property
     def id(self) -> str:
-        return f"{self.framework}-{self.database}"
+        return f"{self.framework}-{self.database}-{self.payment_provider}"
 
     @property
     def answers(self) -> dict[str, Any]:
         return {
-            "project_name": f"Contract {self.framework} {self.database}",
+            "project_name": f"Contract {self.framework} {self.database} {self.payment_provider}",
             "framework": self.framework,
             "database": self.database,
             "python_version": local_python_version(),
+            "payment_provider": self.payment_provider,
             **CONTRACT_FEATURES,
         }
 
 
+# Which full target carries which provider; every other provider gets a
+# payments-only target on the first database.
+FULL_TARGET_PROVIDERS: dict[str, str] = {"sqlite": "paddle", "postgresql": "stripe"}
+
+
 def contract_targets() -> list[ContractTarget]:
-    """Every framework on every database: the one list the contract layer runs against."""
-    return [ContractTarget(f, d) for f in FRAMEWORKS for d in DATABASES]
+    """The one list the contract layer runs against.
+
+    Every framework on every database with the whole suite (each database with
+    its own payment provider), plus, per framework, a payments-only target for
+    each provider that no full target carries.
+    """
+    paying = [p for p in PAYMENT_PROVIDERS if p != "none"]
+    targets: list[ContractTarget] = []
+    for framework in FRAMEWORKS:
+        full = [ContractTarget(framework, d, FULL_TARGET_PROVIDERS[d]) for d in DATABASES]
+        carried = {t.payment_provider for t in full}
+        targets += full
+        targets += [
+            ContractTarget(framework, DATABASES[0], p, payments_only=True)
+            for p in paying
+            if p not in carried
+        ]
+    return targets

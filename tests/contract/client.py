@@ -375,6 +375,14 @@ def assert_error(
     return result
 
 
+def assert_rate_limited(response: httpx.Response, window_seconds: int) -> None:
+    """RATE-01: 429 `rate_limited` with a Retry-After within the limit's window."""
+    assert_error(response, 429, "rate_limited")
+    retry_after = response.headers.get("retry-after", "")
+    assert retry_after.isdigit(), f"Retry-After {retry_after!r}"
+    assert 0 < int(retry_after) <= window_seconds
+
+
 def assert_user(data: Any, email: str | None = None) -> None:
     """INJ-02: exactly the public user fields."""
     assert isinstance(data, dict) and set(data) == USER_FIELDS, data

@@ -1,9 +1,10 @@
 """Fixtures of the contract layer: one running production backend per target, per session.
 
 Every test that uses `deployment` (directly or through `browser`, `user`...)
-runs once per target of `combinations.contract_targets()`. All tests of one
+runs once per target of `combinations.contract_targets()` (a payments-only
+target: only the tests marked `payments`). All tests of one
 target share an `xdist_group`, so with `--dist loadgroup` one worker builds
-and serves each target, and the two targets run side by side.
+and serves each target, and the targets run side by side.
 """
 
 from __future__ import annotations
@@ -30,13 +31,30 @@ from contract.servers import (
 TARGETS = contract_targets()
 
 
+# Tests of the payment feature carry this marker (module-level in test_payments.py):
+# the payments-only targets run them and nothing else; `-m "contract and payments"`
+# selects them on every target.
+PAYMENTS_MARKER = "payments"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{PAYMENTS_MARKER}: a contract test of the payment feature, run on every target "
+        "including the payments-only ones",
+    )
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every target runs every test, except that a payments-only target runs only payment tests."""
     if "target" in metafunc.fixturenames:
+        payments = metafunc.definition.get_closest_marker(PAYMENTS_MARKER) is not None
         metafunc.parametrize(
             "target",
             [
                 pytest.param(t, id=t.id, marks=pytest.mark.xdist_group(f"contract-{t.id}"))
                 for t in TARGETS
+                if payments or not t.payments_only
             ],
             scope="session",
         )
@@ -88,7 +106,7 @@ def contract_project(target: ContractTarget, shared_dir: Path, template_dir: Pat
     if override:
         project = Path(override).resolve()
         answers = (project / ".copier-answers.yml").read_text(encoding="utf-8")
-        for question in ("framework", "database"):
+        for question in ("framework", "database", "payment_provider"):
             if f"{question}: {getattr(target, question)}" not in answers:
                 pytest.fail(
                     f"{PROJECT_OVERRIDE}={project} was not generated for {target.id}; "

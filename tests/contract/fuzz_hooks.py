@@ -11,7 +11,15 @@ Fuzzing may end the session on purpose (logout, password change, account
 deletion) or lock the account (wrong passwords at reauth). The pool notices
 (a rotated or cleared cookie, a 401 `not_authenticated`) and signs up a fresh
 user; it also moves to a new user every USES_PER_USER cases, far below the
-per-user limit of 300 requests a minute.
+per-user limit of 300 requests a minute. Checkout has a pool of its own that
+moves on every CHECKOUT_USES_PER_USER cases, below the checkout limit of 10
+a minute per user, so that its cases reach the route instead of its 429.
+
+A checkout body whose `product_id` has the documented form is given the id
+of a product the shipped catalogue sells (map_body): the document states the
+form of an id, not the catalogue, and without this every checkout case would
+stop at the "unknown product" 422 and never reach the order, the provider
+call and the answers whose schemas the checks hold the server to.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import secrets
 import threading
 from typing import Any
@@ -29,6 +38,10 @@ import schemathesis
 SESSION_COOKIE = "__Host-session"
 CSRF_COOKIE = "csrftoken"
 USES_PER_USER = 100
+CHECKOUT_USES_PER_USER = 9
+# The products of the shipped catalogue (spec "Catalogue") and the documented form of an id.
+CATALOGUE_PRODUCTS = ("pro-annual", "team-annual")
+PRODUCT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 _addresses = itertools.count(1)
 _prefix = secrets.randbelow(200) + 20
@@ -66,10 +79,17 @@ class SessionPool:
     it signs up a new user each time.
     """
 
-    def __init__(self, base_url: str, ca_file: str, admin: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        ca_file: str,
+        admin: tuple[str, str] | None = None,
+        uses_per_user: int = USES_PER_USER,
+    ) -> None:
         self.base_url = base_url
         self.ca_file = ca_file
         self.admin = admin
+        self.uses_per_user = uses_per_user
         self.lock = threading.Lock()
         self.session: str | None = None
         self.csrf: str | None = None
@@ -78,7 +98,7 @@ class SessionPool:
 
     def current(self) -> tuple[str, str]:
         with self.lock:
-            worn = self.admin is None and self.uses >= USES_PER_USER
+            worn = self.admin is None and self.uses >= self.uses_per_user
             if self.session is None or self.csrf is None or worn:
                 self.session, self.csrf = self._sign_up_and_in()
                 self.uses = 0
@@ -138,12 +158,20 @@ ADMIN_POOL = SessionPool(
     os.environ["CONTRACT_CA_FILE"],
     admin=(os.environ["CONTRACT_ADMIN_EMAIL"], os.environ["CONTRACT_ADMIN_PASSWORD"]),
 )
+CHECKOUT_POOL = SessionPool(
+    os.environ["CONTRACT_BASE_URL"],
+    os.environ["CONTRACT_CA_FILE"],
+    uses_per_user=CHECKOUT_USES_PER_USER,
+)
 ADMIN_PREFIX = "/api/admin/"
+CHECKOUT_PATH = "/api/payments/checkout"
 
 
 def pool_for(path: str) -> SessionPool:
-    """Admin routes get the administrator's session, every other route a user's."""
-    return ADMIN_POOL if path.startswith(ADMIN_PREFIX) else POOL
+    """Admin routes get the administrator's session, checkout its own users, the rest a user's."""
+    if path.startswith(ADMIN_PREFIX):
+        return ADMIN_POOL
+    return CHECKOUT_POOL if path == CHECKOUT_PATH else POOL
 
 
 @schemathesis.auth(refresh_interval=None, retry_on=[])
@@ -168,3 +196,19 @@ def after_call(context: Any, case: Any, response: Any) -> None:
     sent = (case.cookies or {}).get(SESSION_COOKIE)
     pool = pool_for(case.operation.path)
     pool.observe(sent, response.status_code, response.content or b"", response.headers)
+
+
+@schemathesis.hook
+def map_body(context: Any, body: Any) -> Any:
+    """Checkout: a product id of the documented form becomes one the catalogue sells.
+
+    Bodies that are negative in any other way (a missing or extra field, a
+    wrong type, an id of the wrong form) are left exactly as generated.
+    """
+    operation = getattr(context, "operation", None)
+    if operation is None or operation.path != CHECKOUT_PATH or not isinstance(body, dict):
+        return body
+    product = body.get("product_id")
+    if not isinstance(product, str) or not PRODUCT_ID.match(product):
+        return body
+    return {**body, "product_id": CATALOGUE_PRODUCTS[len(product) % len(CATALOGUE_PRODUCTS)]}

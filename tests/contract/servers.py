@@ -6,6 +6,9 @@ creates an administrator with the project's own `create-admin --password-stdin`,
 and starts `<slug> serve` with two workers, production settings, HTTPS with a
 certificate made here, and SMTP delivery to a sink on loopback that the tests
 read. A development server of the same project serves the OpenAPI document.
+When the target has a payment provider, the deployment also gets that
+provider's API as a stub on loopback (provider_stub.py) and the payment
+settings, with a webhook secret made for the run that the tests sign with.
 
 Everything runs through the project's console script, the same for every
 framework: nothing here imports the generated code. A missing script, a
@@ -43,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from combinations import ContractTarget
+from contract.provider_stub import ProviderStub
 from helpers import clean_env, explain, harness_tool, run, tail, uv_binary
 from postgres import free_loopback_port
 
@@ -433,6 +437,45 @@ def project_script(project: Path) -> Path:
     return script
 
 
+# --- payments ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Payments:
+    """The deployment's payment provider: its stubbed API and the secrets the server holds."""
+
+    provider: str
+    stub: ProviderStub
+    api_key: str
+    webhook_secret: str
+    store_id: str | None
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """The environment of the production server (spec "Settings")."""
+        env = {
+            "PAYMENT_API_KEY": self.api_key,
+            "PAYMENT_WEBHOOK_SECRET": self.webhook_secret,
+            "PAYMENT_API_URL": self.stub.url,
+        }
+        if self.store_id is not None:
+            env["PAYMENT_STORE_ID"] = self.store_id
+        return env
+
+
+def make_payments(provider: str) -> Payments:
+    """A stub of the provider's API (not started) and fresh credentials in its formats."""
+    token = secrets.token_hex(24)
+    keys = {
+        "stripe": ("sk_test_" + token, "whsec_" + secrets.token_urlsafe(32)),
+        "paddle": ("pdl_sdbx_apikey_" + token, "pdl_ntfset_" + secrets.token_urlsafe(32)),
+        "lemonsqueezy": ("ls_test_" + token, secrets.token_urlsafe(32)),
+    }
+    api_key, webhook_secret = keys[provider]
+    store_id = str(10000 + secrets.randbelow(89999)) if provider == "lemonsqueezy" else None
+    return Payments(provider, ProviderStub(provider), api_key, webhook_secret, store_id)
+
+
 # --- deployments --------------------------------------------------------------------------
 
 
@@ -449,6 +492,7 @@ class Deployment:
     fuzz_admin_email: str
     fuzz_admin_password: str
     server: ServerProcess
+    payments: Payments | None = None
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -491,6 +535,28 @@ def _run_command(
 def running_deployment(
     target: ContractTarget, project: Path, database_url: str, workdir: Path
 ) -> Iterator[Deployment]:
+    """Start the provider's stub (if any), then the deployment; stop everything on exit."""
+    if target.payment_provider == "none":
+        with _running_deployment(target, project, database_url, workdir, None) as deployment:
+            yield deployment
+        return
+    payments = make_payments(target.payment_provider)
+    payments.stub.start()
+    try:
+        with _running_deployment(target, project, database_url, workdir, payments) as deployment:
+            yield deployment
+    finally:
+        payments.stub.stop()
+
+
+@contextlib.contextmanager
+def _running_deployment(
+    target: ContractTarget,
+    project: Path,
+    database_url: str,
+    workdir: Path,
+    payments: Payments | None,
+) -> Iterator[Deployment]:
     """Migrate, create the admin, start the production server; stop everything on exit."""
     workdir.mkdir(parents=True, exist_ok=True)
     script = project_script(project)
@@ -505,6 +571,7 @@ def running_deployment(
             "SMTP_PORT": str(mail.port),
             # The SMTP client verifies the sink's certificate against the harness CA.
             "SSL_CERT_FILE": str(certificates.ca_file),
+            **(payments.settings if payments else {}),
         }
     )
     # Two administrators: one for the tests, one that only the fuzzer signs in as.
@@ -565,6 +632,7 @@ def running_deployment(
             fuzz_admin_email="fuzz-operator@example.test",
             fuzz_admin_password=admins["fuzz-operator@example.test"],
             server=server,
+            payments=payments,
         )
     finally:
         server.stop()

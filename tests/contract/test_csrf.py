@@ -33,13 +33,15 @@ def attempts(client: Browser) -> list[tuple[str, dict[str, str], dict[str, str]]
     foreign = other.csrf()  # a genuine token, issued to another client
     other.close()
     without_csrf_cookie = {k: v for k, v in client.cookies.items() if k != CSRF_COOKIE}
+    other_first = "y" if token.startswith("x") else "x"
     return [
         ("no header", dict(client.cookies), {}),
         ("wrong header", dict(client.cookies), {CSRF_HEADER: secrets.token_urlsafe(32)}),
         ("empty header", dict(client.cookies), {CSRF_HEADER: ""}),
         ("header without cookie", without_csrf_cookie, {CSRF_HEADER: token}),
         ("header of a truncated token", dict(client.cookies), {CSRF_HEADER: token[:-2]}),
-        ("a modified token", dict(client.cookies), {CSRF_HEADER: "x" + token[1:]}),
+        # Another first character (never the same one: that would be the token itself).
+        ("a modified token", dict(client.cookies), {CSRF_HEADER: other_first + token[1:]}),
         ("another client's token", dict(client.cookies), {CSRF_HEADER: foreign}),
     ]
 

@@ -19,6 +19,7 @@ from contract.client import (
     Browser,
     assert_error,
     assert_no_leak,
+    assert_rate_limited,
     new_email,
     new_ip,
     new_password,
@@ -31,13 +32,6 @@ pytestmark = pytest.mark.contract
 Make = Callable[..., Account]
 NewBrowser = Callable[..., Browser]
 MiB = 1024 * 1024
-
-
-def assert_rate_limited(response: httpx.Response, window_seconds: int) -> None:
-    assert_error(response, 429, "rate_limited")
-    retry_after = response.headers.get("retry-after", "")
-    assert retry_after.isdigit(), f"Retry-After {retry_after!r}"
-    assert 0 < int(retry_after) <= window_seconds
 
 
 def wrong_login(client: Browser, email: str) -> httpx.Response:
