@@ -1,7 +1,7 @@
 # Rampart: top-level commands of the template repository.
 #
 #   make demo        generate a service with the default answers and serve it
-#   make test        every test layer (installs uv and PostgreSQL when missing)
+#   make test        every test layer (installs uv, PostgreSQL and ClamAV when missing)
 #   make test-fast   render every combination: no leftover Jinja, TOML/YAML, ruff, mypy, files
 #   make test-deep   install pairwise combinations and run their own test suites
 #   make test-contract  serve generated backends over HTTPS; the API.md suite and schemathesis
@@ -52,8 +52,8 @@ sync:
 	@$(UV_SETUP); "$$uv" sync --group test
 
 # Server packages the tests start themselves, installed with apt-get when missing.
-# Add `redis clamav` when the generated test suites start Redis and ClamAV.
-SERVICES ?= postgresql
+# Add `redis` when the generated test suites start Redis.
+SERVICES ?= postgresql clamav
 
 services:
 	@.ci/ensure-services $(SERVICES)

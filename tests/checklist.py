@@ -45,6 +45,9 @@ ALL_IDS: tuple[str, ...] = (
 # Ids marked (opt) or (pg) in the checklist apply only with these answers.
 APPLIES_WHEN: dict[str, Callable[[Answers], bool]] = {
     "AUTH-06": lambda a: bool(a.get("mfa")),
+    # TOTP secrets are the only stored values to encrypt (CHECKLIST: "TOTP secrets,
+    # provider tokens"; no provider token is stored): without MFA there is nothing.
+    "DATA-01": lambda a: bool(a.get("mfa")),
     **{f"PAY-0{n}": (lambda a: a.get("payment_provider") != "none") for n in range(1, 6)},
     "DB-03": lambda a: a.get("database") == "postgresql",
     "DB-04": lambda a: a.get("database") == "postgresql",
@@ -61,6 +64,7 @@ BUILT: frozenset[str] = frozenset(
         "AUTH-03",
         "AUTH-04",
         "AUTH-05",
+        "AUTH-06",
         "AUTH-07",
         "AUTH-08",
         "AUTH-09",
@@ -86,6 +90,7 @@ BUILT: frozenset[str] = frozenset(
         "DB-02",
         "DB-06",
         "DB-07",
+        "DATA-01",
         "DATA-02",
         "DATA-03",
         "SRV-01",
@@ -96,6 +101,10 @@ BUILT: frozenset[str] = frozenset(
         "ERR-02",
         "ERR-03",
         "LOG-01",
+        "UP-01",
+        "UP-02",
+        "UP-03",
+        "UP-04",
         "CI-02",
         "CI-03",
     }

@@ -95,6 +95,16 @@ class Combination:
     values: tuple[Value, ...]
 
     @property
+    def mfa(self) -> bool:
+        """The target serves the MFA routes (API.md `/api/auth/mfa/...`)."""
+        return bool(CONTRACT_FEATURES["mfa"])
+
+    @property
+    def admin_mfa(self) -> bool:
+        """Administrators reach admin routes only with MFA enabled (403 `mfa_required` before)."""
+        return self.mfa and bool(CONTRACT_FEATURES.get("require_admin_mfa"))
+
+    @property
     def answers(self) -> dict[str, Any]:
         merged: dict[str, Any] = {}
         for value in self.values:
@@ -223,12 +233,17 @@ def required_pairs() -> set[frozenset[tuple[str, str]]]:
 # --- the contract layer ---------------------------------------------------------------
 
 # What the contract layer serves, beyond framework, database and payment provider.
-# Features whose routes are not built yet (MFA, uploads) are off, so that the
-# black-box suite meets exactly the API.md rules that exist. When a feature
-# lands, turn it on here and add its tests to tests/contract/.
+# Features whose routes are not built yet are off, so that the black-box suite
+# meets exactly the API.md rules that exist. When a feature lands, turn it on
+# here and add its tests to tests/contract/.
+# MFA is on with administrators required to enrol (tests/contract/test_mfa.py):
+# the harness gives the server ENCRYPTION_KEYS, and the administrators of the
+# suite and of the fuzzer enrol through the API on their first sign-in.
 CONTRACT_FEATURES: dict[str, Any] = {
-    "mfa": False,
-    "file_uploads": False,
+    "mfa": True,
+    "require_admin_mfa": True,
+    # Uploads (tests/contract/test_uploads.py): the harness starts a clamd per target.
+    "file_uploads": True,
     "rate_limit_store": "database",
     "ci_provider": "none",
 }
@@ -252,6 +267,21 @@ class ContractTarget:
     @property
     def id(self) -> str:
         return f"{self.framework}-{self.database}-{self.payment_provider}"
+
+    @property
+    def mfa(self) -> bool:
+        """The target serves the MFA routes (API.md `/api/auth/mfa/...`)."""
+        return bool(CONTRACT_FEATURES["mfa"])
+
+    @property
+    def admin_mfa(self) -> bool:
+        """Administrators reach admin routes only with MFA enabled (403 `mfa_required` before)."""
+        return self.mfa and bool(CONTRACT_FEATURES.get("require_admin_mfa"))
+
+    @property
+    def file_uploads(self) -> bool:
+        """The target serves `/api/files`, scanning with the clamd the harness starts for it."""
+        return bool(CONTRACT_FEATURES["file_uploads"])
 
     @property
     def answers(self) -> dict[str, Any]:

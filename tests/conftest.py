@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 from pytest_copie.plugin import Result
 
+from clamav import ClamdServer, ClamdUnavailable
 from combinations import local_python_version, richest_answers
 from helpers import REPO_ROOT, explain, run, uv_binary
 from postgres import PostgresServer, PostgresUnavailable
@@ -319,6 +320,19 @@ def postgres() -> Iterator[PostgresServer]:
     try:
         server = PostgresServer.start()
     except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def clamd() -> Iterator[ClamdServer]:
+    """A throwaway clamd knowing the EICAR test string: fails (never skips) when clamd is missing."""
+    try:
+        server = ClamdServer.start()
+    except ClamdUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)
     try:
         yield server

@@ -3,7 +3,9 @@
 The combinations are a pairwise-covering set of the code-changing answers
 (see combinations.py and test_combinations.py). PostgreSQL combinations get a
 fresh database on the harness's throwaway cluster through TEST_DATABASE_URL;
-SQLite combinations run with TEST_DATABASE_URL unset.
+SQLite combinations run with TEST_DATABASE_URL unset. Combinations with
+uploads scan with the harness's clamd through TEST_CLAMAV_ADDRESS: every
+other one on its Unix socket, the rest on TCP, so both transports are proven.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from helpers import clean_env, copier_copy_cli, explain, project_dir_of, run, uv
 pytestmark = pytest.mark.deep
 
 DEEP_COMBINATIONS = pairwise_code_combinations()
+# Every other combination with uploads reaches clamd on its Unix socket, the rest on TCP.
+UNIX_SOCKET_COMBINATIONS = frozenset(
+    sorted(c.id for c in DEEP_COMBINATIONS if c["file_uploads"])[1::2]
+)
 
 SYNC_TIMEOUT = 1200
 SUITE_TIMEOUT = 1800
@@ -32,13 +38,21 @@ def own_temp_root(tmp_path: Path) -> dict[str, str]:
     return {"PYTEST_DEBUG_TEMPROOT": str(root)}
 
 
+def clamav_env(request: pytest.FixtureRequest, unix_socket: bool = False) -> dict[str, str]:
+    """TEST_CLAMAV_ADDRESS of the session's clamd, on its TCP or its Unix socket."""
+    clamd = request.getfixturevalue("clamd")
+    return {"TEST_CLAMAV_ADDRESS": clamd.unix_address if unix_socket else clamd.address}
+
+
 def project_env(
-    combo_database: str, request: pytest.FixtureRequest, label: str, tmp_path: Path
+    combo: Combination, request: pytest.FixtureRequest, tmp_path: Path
 ) -> dict[str, str]:
     extra = own_temp_root(tmp_path)
-    if combo_database == "postgresql":
+    if combo["database"] == "postgresql":
         postgres = request.getfixturevalue("postgres")
-        extra["TEST_DATABASE_URL"] = postgres.create_database(label)
+        extra["TEST_DATABASE_URL"] = postgres.create_database(combo.id)
+    if combo["file_uploads"]:
+        extra |= clamav_env(request, unix_socket=combo.id in UNIX_SOCKET_COMBINATIONS)
     return clean_env(extra)
 
 
@@ -47,7 +61,7 @@ def test_generated_project_passes_its_own_test_suite(
     combo: Combination, copie: Any, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     project = project_dir_of(copie.copy(extra_answers=combo.answers))
-    env = project_env(combo["database"], request, combo.id, tmp_path)
+    env = project_env(combo, request, tmp_path)
 
     started = time.monotonic()
     synced = run([uv_binary(), "sync"], cwd=project, env=env, timeout=SYNC_TIMEOUT)
@@ -65,9 +79,13 @@ def test_generated_project_passes_its_own_test_suite(
 
 
 def test_defaults_pass_the_readme_test_command(
-    template_dir: Path, tmp_path: Path, make_binary: str
+    template_dir: Path, tmp_path: Path, make_binary: str, request: pytest.FixtureRequest
 ) -> None:
-    """The acceptance path: `copier copy --trust --defaults <repo> <dir>`, then the README's `make test`."""
+    """The acceptance path: `copier copy --trust --defaults <repo> <dir>`, then the README's `make test`.
+
+    Uploads are on by default, and their tests scan with a real clamd: the
+    README names TEST_CLAMAV_ADDRESS, which the harness's clamd provides.
+    """
     project = tmp_path / "svc"
     copied = copier_copy_cli(template_dir, project, timeout=SYNC_TIMEOUT)
     assert copied.returncode == 0, explain(copied)
@@ -77,11 +95,15 @@ def test_defaults_pass_the_readme_test_command(
         "the generated README does not give `make test` as its test command"
     )
     assert (project / "Makefile").is_file(), "the generated project has no Makefile for `make test`"
+    extra = own_temp_root(tmp_path)
+    if "file_uploads: true" in (project / ".copier-answers.yml").read_text(encoding="utf-8"):
+        assert "TEST_CLAMAV_ADDRESS" in readme, "the README does not say how the tests find clamd"
+        extra |= clamav_env(request)
 
     tested = run(
         [make_binary, "test"],
         cwd=project,
-        env=clean_env(own_temp_root(tmp_path)),
+        env=clean_env(extra),
         timeout=SYNC_TIMEOUT + SUITE_TIMEOUT,
     )
     assert tested.returncode == 0, explain(tested)

@@ -379,16 +379,23 @@ def service_networks(service: Mapping[str, Any]) -> list[str]:
 
 
 def backing_services(project: Generated) -> list[str]:
-    return [name for name in ("db", "redis") if name in compose(project)["services"]]
+    return [name for name in ("db", "redis", "clamav") if name in compose(project)["services"]]
+
+
+# clamd also joins `updates`, the network its freshclam downloads signatures through.
+EXTRA_NETWORKS = {"clamav": ["updates"]}
 
 
 def test_compose_has_the_services_the_answers_call_for(project: Generated) -> None:
-    """DB-06: app and migrate always; db only with PostgreSQL, redis only with the Redis store."""
+    """DB-06: app and migrate always; db only with PostgreSQL, redis only with the Redis store,
+    clamav (the upload scanner) only with uploads."""
     expected = {"app", "migrate"}
     if project["database"] == "postgresql":
         expected.add("db")
     if project["rate_limit_store"] == "redis":
         expected.add("redis")
+    if project["file_uploads"]:
+        expected.add("clamav")
     assert set(compose(project)["services"]) == expected
 
 
@@ -414,9 +421,13 @@ def test_database_and_redis_sit_only_on_the_internal_network(project: Generated)
     )
     services = data["services"]
     for name in [*backing_services(project), "migrate"]:
-        assert service_networks(services[name]) == ["backend"], (
+        expected = sorted(["backend", *EXTRA_NETWORKS.get(name, [])])
+        assert service_networks(services[name]) == expected, (
             f"{name} is on {service_networks(services[name])}"
         )
+    if "clamav" in services:
+        on_updates = [n for n, s in services.items() if "updates" in service_networks(s)]
+        assert on_updates == ["clamav"], f"only clamav may join `updates`: {on_updates}"
     assert service_networks(services["app"]) == ["backend", "public"], service_networks(
         services["app"]
     )
@@ -511,6 +522,11 @@ def test_app_runs_in_production_against_the_backing_services(project: Generated)
         assert environment["REDIS_URL"].endswith("@redis:6379/0"), environment["REDIS_URL"]
     else:
         assert "REDIS_URL" not in environment
+    if project["file_uploads"]:
+        assert environment["CLAMAV_ADDRESS"] == "tcp://clamav:3310"
+        assert environment["UPLOAD_DIR"] == "/app/uploads"
+    else:
+        assert "CLAMAV_ADDRESS" not in environment
 
 
 def test_app_container_is_hardened(project: Generated) -> None:
@@ -538,7 +554,7 @@ def test_state_lives_in_named_volumes(project: Generated) -> None:
     if project["rate_limit_store"] == "redis":
         expected.add("redisdata")
     if project["file_uploads"]:
-        expected.add("uploads")
+        expected |= {"uploads", "clamavdb"}
     assert declared == expected
 
 
@@ -690,6 +706,17 @@ def test_ci_tests_against_postgresql_and_redis_exactly_when_chosen(ci_project: G
         assert environment["TEST_DATABASE_URL"].startswith("postgresql+psycopg://"), environment
     if redis:
         assert environment["TEST_REDIS_URL"].startswith("redis://"), environment
+
+
+def test_ci_tests_uploads_against_clamav_exactly_when_chosen(ci_project: Generated) -> None:
+    """CI-02: a clamd service container and TEST_CLAMAV_ADDRESS exactly when file_uploads is on."""
+    images = ci_services(ci_project)
+    environment = ci_test_environment(ci_project)
+    uploads = bool(ci_project["file_uploads"])
+    assert any(image.startswith("clamav/clamav:") for image in images) is uploads, images
+    assert ("TEST_CLAMAV_ADDRESS" in environment) is uploads, environment
+    if uploads:
+        assert environment["TEST_CLAMAV_ADDRESS"].startswith("tcp://"), environment
 
 
 def test_ci_uses_the_chosen_python_version(ci_project: Generated) -> None:

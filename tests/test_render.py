@@ -79,11 +79,22 @@ def ci_is(provider: str) -> Callable[[Answers], bool]:
     return rule
 
 
+def mfa_on(answers: Answers) -> bool:
+    return bool(answers["mfa"])
+
+
 def payments_on(answers: Answers) -> bool:
     return bool(answers["payment_provider"] != "none")
 
 
 payments_on.__name__ = "payment_provider != 'none'"
+
+
+def uploads_on(answers: Answers) -> bool:
+    return bool(answers["file_uploads"])
+
+
+uploads_on.__name__ = "file_uploads"
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,19 @@ FILE_RULES: tuple[FileRule, ...] = (
     FileRule(("tests/test_payments.py",), payments_on, "the payment rules PAY-01 to PAY-05"),
     FileRule(("tests/test_webhook_signatures.py",), payments_on, "the provider's signature scheme"),
     FileRule(("tests/test_order_states.py",), payments_on, "the order state machine"),
+    FileRule(("src/{package}/files/",), uploads_on, "upload, list, download and delete routes"),
+    FileRule(("src/{package}/security/sniffing.py",), uploads_on, "file types by content"),
+    FileRule(("src/{package}/security/filenames.py",), uploads_on, "safe display names"),
+    FileRule(("src/{package}/security/clamav.py",), uploads_on, "the clamd INSTREAM client"),
+    FileRule(("docs/uploads.md",), uploads_on, "running clamd with the official signatures"),
+    FileRule(("tests/test_uploads.py",), uploads_on, "UP-01 to UP-04 over HTTP, with clamd"),
+    FileRule(("tests/test_upload_checks.py",), uploads_on, "the content, name and scan rules"),
+    FileRule(("tests/upload_samples.py",), uploads_on, "real files and disguised ones"),
+    FileRule(("src/{package}/mfa/",), mfa_on, "TOTP setup, enable, disable and verify routes"),
+    FileRule(("src/{package}/security/totp.py",), mfa_on, "RFC 6238 codes with replay protection"),
+    FileRule(("src/{package}/security/encryption.py",), mfa_on, "TOTP secrets encrypted at rest"),
+    FileRule(("docs/mfa.md",), mfa_on, "enrolment, recovery and key rotation for operators"),
+    FileRule(("tests/test_mfa.py",), mfa_on, "the rules AUTH-06 and DATA-01"),
 )
 
 
@@ -218,22 +242,27 @@ NOT_PAYMENT_PHRASES = re.compile(r"actions/checkout@", re.IGNORECASE)
 NOT_SEARCHED = frozenset({"uv.lock", ".copier-answers.yml"})
 
 
-def payment_traces(project: Path) -> list[str]:
+def word_traces(project: Path, words: re.Pattern[str], allowed: re.Pattern[str]) -> list[str]:
+    """Every file name and line of the project where `words` occur outside `allowed`."""
     found = []
     for path in walk_files(project):
         rel = path.relative_to(project)
         if rel.as_posix() in NOT_SEARCHED:
             continue
-        if PAYMENT_WORDS.search(rel.as_posix()):
+        if words.search(rel.as_posix()):
             found.append(f"{rel}: in the file name")
         data = path.read_bytes()
         if b"\0" in data:
             continue
         text = data.decode("utf-8", errors="replace")
         for number, line in enumerate(text.splitlines(), start=1):
-            if PAYMENT_WORDS.search(NOT_PAYMENT_PHRASES.sub("", line)):
+            if words.search(allowed.sub("", line)):
                 found.append(f"{rel}:{number}: {line.strip()[:160]}")
     return found
+
+
+def payment_traces(project: Path) -> list[str]:
+    return word_traces(project, PAYMENT_WORDS, NOT_PAYMENT_PHRASES)
 
 
 NO_PAYMENT_COMBINATIONS = [c for c in COMBINATIONS if c["payment_provider"] == "none"]
@@ -249,6 +278,42 @@ NO_PAYMENT_COMBINATIONS = [c for c in COMBINATIONS if c["payment_provider"] == "
 def test_no_payment_trace_when_payments_are_off(project: Path) -> None:
     traces = payment_traces(project)
     assert not traces, "payment words in a project without payments:\n" + "\n".join(traces)
+
+
+# `mfa: false` renders no MFA route, column, setting, dependency, doc or test.
+# Allowed: `mfa_enabled`, a field of the contract's `{user}` (always false here).
+MFA_WORDS = re.compile(r"mfa|totp|otpauth|recovery.code|encryption.key|second factor", re.I)
+NOT_MFA_PHRASES = re.compile(r"mfa_enabled", re.IGNORECASE)
+NO_MFA_COMBINATIONS = [c for c in COMBINATIONS if not c["mfa"]]
+
+
+@pytest.mark.parametrize(
+    "combo",
+    [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.id)) for c in NO_MFA_COMBINATIONS],
+)
+def test_no_mfa_trace_when_mfa_is_off(project: Path) -> None:
+    traces = word_traces(project, MFA_WORDS, NOT_MFA_PHRASES)
+    assert not traces, "MFA words in a project without MFA:\n" + "\n".join(traces)
+
+
+# `file_uploads: false` renders no upload route, table, setting, dependency, compose
+# service, doc or test. Allowed: the `/uploads/` line of .gitignore, which keeps local
+# data out of git whatever the answers.
+UPLOAD_WORDS = re.compile(
+    r"upload|clamav|clamd|malware|eicar|python.multipart|sniffing|/api/files|\.files\b|\"files\"",
+    re.IGNORECASE,
+)
+NOT_UPLOAD_PHRASES = re.compile(r"^/uploads/$")
+NO_UPLOAD_COMBINATIONS = [c for c in COMBINATIONS if not c["file_uploads"]]
+
+
+@pytest.mark.parametrize(
+    "combo",
+    [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.id)) for c in NO_UPLOAD_COMBINATIONS],
+)
+def test_no_upload_trace_when_uploads_are_off(project: Path) -> None:
+    traces = word_traces(project, UPLOAD_WORDS, NOT_UPLOAD_PHRASES)
+    assert not traces, "upload words in a project without uploads:\n" + "\n".join(traces)
 
 
 # --- configuration files parse ---------------------------------------------------------------

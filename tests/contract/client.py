@@ -24,6 +24,8 @@ from typing import Any
 
 import httpx
 
+from contract.totp import Authenticator
+
 # --- API.md as data ------------------------------------------------------------------------
 
 SESSION_COOKIE = "__Host-session"  # production name
@@ -48,6 +50,10 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
     }
 )
 
+# Public in that no full session is needed, but they answer only the half-open
+# session of a login that answered `mfa_required`: without one, 401 `not_authenticated`.
+HALF_SESSION_ROUTES: frozenset[tuple[str, str]] = frozenset({("POST", "/api/auth/mfa/verify")})
+
 SECURITY_HEADERS: dict[str, str] = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
@@ -60,6 +66,8 @@ PERMISSIONS_DENIED = ("camera", "microphone", "geolocation")
 HSTS = "max-age=63072000; includeSubDomains"
 STACK_HEADERS = ("server", "x-powered-by")
 
+# POST /api/auth/login for an account with MFA: exactly this, and a half-open session.
+MFA_REQUIRED = {"mfa_required": True}
 USER_FIELDS = {"id", "email", "role", "email_verified", "mfa_enabled", "created_at"}
 NOTE_FIELDS = {"id", "title", "body", "created_at", "updated_at"}
 AUDIT_FIELDS = {"id", "at", "actor_id", "action", "target", "ip", "request_id", "detail"}
@@ -148,10 +156,28 @@ def set_cookies(response: httpx.Response) -> dict[str, SetCookie]:
 
 
 @dataclass
+class SecondFactor:
+    """What an account with MFA holds: the authenticator app and the unused recovery codes."""
+
+    authenticator: Authenticator
+    recovery_codes: list[str]
+
+    def answer(self) -> str:
+        """A code for `mfa/verify`: a fresh TOTP code if one is ready, else a recovery code.
+
+        Only when both are spent does it wait for the next 30-second step.
+        """
+        if self.authenticator.has_fresh_code() or not self.recovery_codes:
+            return self.authenticator.next_code()
+        return self.recovery_codes.pop()
+
+
+@dataclass
 class Account:
     email: str
     password: str
     id: str | None = None
+    mfa: SecondFactor | None = None
 
 
 def new_email(prefix: str = "user") -> str:
@@ -291,6 +317,30 @@ class Browser:
 
     def reauth(self, password: str) -> httpx.Response:
         return self.post("/api/auth/reauth", {"password": password})
+
+    def verify_mfa(self, code: str) -> httpx.Response:
+        """POST /api/auth/mfa/verify: the second factor of a login that answered `mfa_required`."""
+        return self.post("/api/auth/mfa/verify", {"code": code})
+
+    def enable_mfa(self) -> SecondFactor:
+        """Enrol the signed-in account: setup, then enable with a code of the returned secret."""
+        setup = self.post("/api/auth/mfa/setup")
+        assert setup.status_code == 200, setup.text
+        authenticator = Authenticator(setup.json()["secret"])
+        enabled = self.post("/api/auth/mfa/enable", {"code": authenticator.next_code()})
+        assert enabled.status_code == 200, enabled.text
+        factor = SecondFactor(authenticator, list(enabled.json()["recovery_codes"]))
+        if self.account is not None:
+            self.account.mfa = factor
+        return factor
+
+    def full_login(self, account: Account) -> httpx.Response:
+        """Sign in, completing MFA when the account has it; the last response ({user} on success)."""
+        response = self.login(account)
+        if account.mfa is None or response.status_code != 200:
+            return response
+        assert response.json() == MFA_REQUIRED, response.text
+        return self.verify_mfa(account.mfa.answer())
 
     def me(self) -> httpx.Response:
         return self.get("/api/auth/me")

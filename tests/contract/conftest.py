@@ -19,7 +19,14 @@ from checklist import ALL_IDS
 from conftest import build_once
 
 from combinations import ContractTarget, contract_targets
-from contract.client import Account, Browser, assert_user, new_email, new_password, token_from
+from contract.client import (
+    Account,
+    Browser,
+    assert_user,
+    new_email,
+    new_password,
+    token_from,
+)
 from contract.servers import (
     Deployment,
     HarnessError,
@@ -176,19 +183,47 @@ def openapi(
 # --- clients and accounts ------------------------------------------------------------------------
 
 
+# Browsers that outlive a test (the administrator's), for `restart_server` to close.
+SESSION_BROWSERS: list[Browser] = []
+
+
 @pytest.fixture
-def new_browser(deployment: Deployment) -> Iterator[Callable[..., Browser]]:
+def browsers_made() -> list[Browser]:
+    """The browsers `new_browser` made for the current test."""
+    return []
+
+
+@pytest.fixture
+def new_browser(
+    deployment: Deployment, browsers_made: list[Browser]
+) -> Iterator[Callable[..., Browser]]:
     """Make browsers on the deployment (each with its own address unless `ip=` is given)."""
-    made: list[Browser] = []
 
     def make(**kwargs: Any) -> Browser:
         browser = Browser(deployment.base_url, deployment.tls(), **kwargs)
-        made.append(browser)
+        browsers_made.append(browser)
         return browser
 
     yield make
-    for browser in made:
+    for browser in browsers_made:
         browser.close()
+
+
+@pytest.fixture
+def restart_server(deployment: Deployment, browsers_made: list[Browser]) -> Callable[..., None]:
+    """Restart the server, with the given settings changed for the rest of the run.
+
+    Every browser's connections are closed first (a browser reconnects on its
+    next request): uvicorn's graceful shutdown waits for open TLS connections,
+    which would cost the harness's whole stop timeout.
+    """
+
+    def restart(**settings: str) -> None:
+        for browser in [*browsers_made, *SESSION_BROWSERS]:
+            browser.close()
+        deployment.restart_with(**settings)
+
+    return restart
 
 
 @pytest.fixture
@@ -225,7 +260,7 @@ def sign_in(new_browser: Callable[..., Browser]) -> Callable[..., Browser]:
 
     def login(account: Account, **kwargs: Any) -> Browser:
         client = new_browser(**kwargs)
-        response = client.login(account)
+        response = client.full_login(account)  # with its second factor when it has MFA
         assert response.status_code == 200, response.text
         assert_user(response.json(), account.email)
         account.id = response.json()["id"]
@@ -242,13 +277,29 @@ def user(make_account: Callable[..., Account], sign_in: Callable[..., Browser]) 
 
 
 @pytest.fixture(scope="session")
-def admin(deployment: Deployment) -> Iterator[Browser]:
-    """The administrator made by `create-admin`, signed in once per session."""
+def admin(target: ContractTarget, deployment: Deployment) -> Iterator[Browser]:
+    """The administrator made by `create-admin`, signed in once per session.
+
+    When the project requires MFA for administrators, it enrols through the API
+    on this first sign-in (docs/mfa.md), before any admin route: its
+    `me_account.mfa` then holds the authenticator and recovery codes, which
+    `sign_in(admin.me_account)` uses for any later sign-in. The session is kept
+    for the whole run, so the suite needs no new TOTP step for it.
+    """
+    account = Account(deployment.admin_email, deployment.admin_password)
     client = Browser(deployment.base_url, deployment.tls())
-    response = client.login(Account(deployment.admin_email, deployment.admin_password))
+    response = client.login(account)
     assert response.status_code == 200, response.text
+    assert_user(response.json(), account.email)
     assert response.json()["role"] == "admin"
+    account.id = response.json()["id"]
+    client.account = account
+    if target.admin_mfa:
+        assert response.json()["mfa_enabled"] is False, "create-admin made an enrolled admin"
+        client.enable_mfa()
+    SESSION_BROWSERS.append(client)
     yield client
+    SESSION_BROWSERS.remove(client)
     client.close()
 
 

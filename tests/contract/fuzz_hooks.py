@@ -15,6 +15,15 @@ per-user limit of 300 requests a minute. Checkout has a pool of its own that
 moves on every CHECKOUT_USES_PER_USER cases, below the checkout limit of 10
 a minute per user, so that its cases reach the route instead of its 429.
 
+The fuzzing administrator enrols in MFA through the API at its first sign-in
+(the project requires MFA for administrators: 403 `mfa_required` before) and
+keeps its authenticator and recovery codes: a later sign-in, if the session
+ever ends, answers `mfa_required` and is completed with a fresh TOTP step or,
+within the same 30 seconds, a recovery code. Only administrator routes use
+that session, so no generated case can disable its MFA: the MFA routes are
+fuzzed with the users' sessions, which never enrol (enabling needs a code of
+a secret the fuzzer never sees).
+
 A checkout body whose `product_id` has the documented form is given the id
 of a product the shipped catalogue sells (map_body): the document states the
 form of an id, not the catalogue, and without this every checkout case would
@@ -34,6 +43,8 @@ from typing import Any
 
 import httpx
 import schemathesis
+
+from contract.totp import Authenticator
 
 SESSION_COOKIE = "__Host-session"
 CSRF_COOKIE = "csrftoken"
@@ -95,6 +106,9 @@ class SessionPool:
         self.csrf: str | None = None
         self.uses = 0
         self.users = 0
+        # The administrator's second factor, once enrolled.
+        self.authenticator: Authenticator | None = None
+        self.recovery_codes: list[str] = []
 
     def current(self) -> tuple[str, str]:
         with self.lock:
@@ -129,8 +143,49 @@ class SessionPool:
             if login.status_code != 200:
                 raise RuntimeError(f"fuzz login failed: {login.status_code} {login.text}")
             cookies = dict(_cookie(h)[:2] for h in _set_cookies(login.headers))
+            if self.admin is not None:
+                cookies = self._second_factor(client, login.json(), cookies)
         self.users += 1
         return cookies[SESSION_COOKIE], cookies.get(CSRF_COOKIE, token)
+
+    def _second_factor(
+        self, client: httpx.Client, answer: dict[str, Any], cookies: dict[str, str]
+    ) -> dict[str, str]:
+        """Complete the administrator's MFA, or enrol it on the first sign-in.
+
+        Returns the cookies of the full session.
+        """
+        ip = fresh_ip()
+
+        def post(path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+            headers = {
+                "X-CSRFToken": cookies[CSRF_COOKIE],
+                "X-Forwarded-For": ip,
+                "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+            }
+            client.cookies.clear()  # these cookies are the only ones sent
+            response = client.post(path, json=body or {}, headers=headers)
+            client.cookies.clear()
+            for header in _set_cookies(response.headers):
+                name, value, deletes = _cookie(header)
+                if not deletes:
+                    cookies[name] = value
+            if response.status_code != 200:
+                raise RuntimeError(f"fuzz admin {path}: {response.status_code} {response.text}")
+            return response
+
+        if answer == {"mfa_required": True}:
+            if self.authenticator is None:
+                raise RuntimeError("the fuzz administrator has MFA from an earlier run")
+            fresh = self.authenticator.has_fresh_code() or not self.recovery_codes
+            code = self.authenticator.next_code() if fresh else self.recovery_codes.pop()
+            post("/api/auth/mfa/verify", {"code": code})
+        elif answer.get("mfa_enabled") is False:
+            secret = post("/api/auth/mfa/setup").json()["secret"]
+            self.authenticator = Authenticator(secret)
+            enabled = post("/api/auth/mfa/enable", {"code": self.authenticator.next_code()})
+            self.recovery_codes = list(enabled.json()["recovery_codes"])
+        return cookies
 
     def observe(self, sent_session: str | None, status: int, body: bytes, headers: Any) -> None:
         """Follow what a response did to the session: rotated, cleared or found dead."""

@@ -9,6 +9,9 @@ read. A development server of the same project serves the OpenAPI document.
 When the target has a payment provider, the deployment also gets that
 provider's API as a stub on loopback (provider_stub.py) and the payment
 settings, with a webhook secret made for the run that the tests sign with.
+When the target has uploads, it gets a clamd of its own (clamav.py, knowing
+the EICAR test file), which the tests may stop, and an UPLOAD_DIR they can
+inspect.
 
 Everything runs through the project's console script, the same for every
 framework: nothing here imports the generated code. A missing script, a
@@ -45,6 +48,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from clamav import ClamdServer, ClamdUnavailable
 from combinations import ContractTarget
 from contract.provider_stub import ProviderStub
 from helpers import clean_env, explain, harness_tool, run, tail, uv_binary
@@ -82,6 +86,14 @@ PRODUCTION_SETTINGS: dict[str, str] = {
     "LOG_LEVEL": "INFO",
 }
 LOGIN_ACCOUNT_LIMIT = int(PRODUCTION_SETTINGS["RATE_LIMIT_LOGIN_ACCOUNT"].split("/")[0])
+# With MFA, TOTP secrets are stored encrypted with these keys (comma-separated,
+# newest first). Projects without MFA ignore the variable.
+ENCRYPTION_KEYS = "ENCRYPTION_KEYS"
+
+
+def new_encryption_key() -> str:
+    """A random key of the run: 64 URL-safe characters, well over production's minimum of 32."""
+    return secrets.token_urlsafe(48)
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,7 @@ class Limits:
     reset_email: int = 3
     default: int = 300
     lockout_failures: int = 10
+    mfa_verify: int = 5  # tries a minute per half-open session
 
 
 class HarnessError(RuntimeError):
@@ -493,6 +506,9 @@ class Deployment:
     fuzz_admin_password: str
     server: ServerProcess
     payments: Payments | None = None
+    # With uploads: the clamd the server scans with, and where it keeps the files.
+    clamd: ClamdServer | None = None
+    upload_dir: Path | None = None
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -508,6 +524,34 @@ class Deployment:
 
     def log_tail(self, lines: int = 60) -> str:
         return self.server.log_tail(lines)
+
+    @property
+    def script(self) -> Path:
+        """The project's console script that serves this deployment."""
+        return Path(self.server.argv[0])
+
+    def run_command(
+        self, args: list[str], env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `<slug> <args>` with the deployment's settings (or `env`); the outcome, unchecked.
+
+        The output never holds the environment; callers may print it.
+        """
+        return subprocess.run(
+            [str(self.script), *args],
+            cwd=self.server.cwd,
+            env=dict(self.server.env if env is None else env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+
+    def restart_with(self, **settings: str) -> None:
+        """Restart the server with these settings changed; they stay for the rest of the run."""
+        self.server.env.update(settings)
+        self.server.restart()
 
 
 def _run_command(
@@ -531,22 +575,37 @@ def _run_command(
         )
 
 
+def upload_settings(clamd: ClamdServer, upload_dir: Path) -> dict[str, str]:
+    """The production server's upload settings: scanning on, files in an absolute directory."""
+    return {
+        "CLAMAV_ENABLED": "true",
+        "CLAMAV_ADDRESS": clamd.address,
+        "UPLOAD_DIR": str(upload_dir),
+    }
+
+
 @contextlib.contextmanager
 def running_deployment(
     target: ContractTarget, project: Path, database_url: str, workdir: Path
 ) -> Iterator[Deployment]:
-    """Start the provider's stub (if any), then the deployment; stop everything on exit."""
-    if target.payment_provider == "none":
-        with _running_deployment(target, project, database_url, workdir, None) as deployment:
-            yield deployment
-        return
-    payments = make_payments(target.payment_provider)
-    payments.stub.start()
-    try:
-        with _running_deployment(target, project, database_url, workdir, payments) as deployment:
-            yield deployment
-    finally:
-        payments.stub.stop()
+    """Start the provider's stub and clamd (when the target has them), then the deployment;
+    stop everything on exit."""
+    with contextlib.ExitStack() as stack:
+        payments = None
+        if target.payment_provider != "none":
+            payments = make_payments(target.payment_provider)
+            payments.stub.start()
+            stack.callback(payments.stub.stop)
+        clamd = None
+        if target.file_uploads:
+            try:
+                clamd = ClamdServer.start()
+            except ClamdUnavailable as error:
+                raise HarnessError(str(error)) from None
+            stack.callback(clamd.stop)
+        yield stack.enter_context(
+            _running_deployment(target, project, database_url, workdir, payments, clamd)
+        )
 
 
 @contextlib.contextmanager
@@ -556,6 +615,7 @@ def _running_deployment(
     database_url: str,
     workdir: Path,
     payments: Payments | None,
+    clamd: ClamdServer | None = None,
 ) -> Iterator[Deployment]:
     """Migrate, create the admin, start the production server; stop everything on exit."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -567,11 +627,14 @@ def _running_deployment(
         {
             **PRODUCTION_SETTINGS,
             "SECRET_KEY": secrets.token_urlsafe(48),
+            # The key that encrypts TOTP secrets at rest (DATA-01); one per run.
+            ENCRYPTION_KEYS: new_encryption_key(),
             "DATABASE_URL": database_url,
             "SMTP_PORT": str(mail.port),
             # The SMTP client verifies the sink's certificate against the harness CA.
             "SSL_CERT_FILE": str(certificates.ca_file),
             **(payments.settings if payments else {}),
+            **(upload_settings(clamd, workdir / "uploads") if clamd else {}),
         }
     )
     # Two administrators: one for the tests, one that only the fuzzer signs in as.
@@ -633,6 +696,8 @@ def _running_deployment(
             fuzz_admin_password=admins["fuzz-operator@example.test"],
             server=server,
             payments=payments,
+            clamd=clamd,
+            upload_dir=workdir / "uploads" if clamd else None,
         )
     finally:
         server.stop()
@@ -652,6 +717,7 @@ def fetch_development_openapi(project: Path, database_url: str, workdir: Path) -
         {
             "ENVIRONMENT": "development",
             "SECRET_KEY": secrets.token_urlsafe(48),
+            ENCRYPTION_KEYS: new_encryption_key(),
             "DATABASE_URL": database_url,
             "ALLOWED_HOSTS": f"{HOST},localhost",
             "EMAIL_BACKEND": "console",

@@ -12,6 +12,7 @@ import pytest
 from combinations import ContractTarget
 from contract.client import (
     AUDIT_FIELDS,
+    HALF_SESSION_ROUTES,
     PUBLIC_ROUTES,
     Account,
     Browser,
@@ -64,6 +65,23 @@ PAYMENT_PROTECTED = {
 }
 
 
+# Routes of API.md that exist when the MFA option was chosen (mfa/verify is public).
+MFA_PROTECTED = {
+    ("POST", "/api/auth/mfa/setup"),
+    ("POST", "/api/auth/mfa/enable"),
+    ("POST", "/api/auth/mfa/disable"),
+}
+
+
+# Routes of API.md that exist when the uploads option was chosen.
+UPLOAD_PROTECTED = {
+    ("POST", "/api/files"),
+    ("GET", "/api/files"),
+    ("GET", "/api/files/{id}"),
+    ("DELETE", "/api/files/{id}"),
+}
+
+
 def normalized(path: str) -> str:
     return PARAMETER.sub("{id}", path)
 
@@ -83,7 +101,12 @@ def is_public(method: str, path: str) -> bool:
 
 
 def known_protected(target: ContractTarget) -> set[tuple[str, str]]:
-    return KNOWN_PROTECTED | (PAYMENT_PROTECTED if target.payment_provider != "none" else set())
+    return (
+        KNOWN_PROTECTED
+        | (PAYMENT_PROTECTED if target.payment_provider != "none" else set())
+        | (MFA_PROTECTED if target.mfa else set())
+        | (UPLOAD_PROTECTED if target.file_uploads else set())
+    )
 
 
 # --- deny by default --------------------------------------------------------------------------------
@@ -99,6 +122,8 @@ def test_api_document_lists_the_routes_of_the_contract(
     if target.payment_provider != "none":
         webhooks = {(m, p) for m, p in operations(openapi) if p.startswith("/api/webhooks/")}
         assert webhooks == {("POST", f"/api/webhooks/{target.payment_provider}")}, webhooks
+    if target.mfa:
+        assert found >= HALF_SESSION_ROUTES, sorted(HALF_SESSION_ROUTES - found)
 
 
 @pytest.mark.checklist("AUTHZ-01")
@@ -126,6 +151,10 @@ def test_public_routes_answer_without_a_session(openapi: dict[str, Any], browser
             continue
         url = PARAMETER.sub("unknown", path)
         response = browser.request(method, url, json_body={} if method == "POST" else None)
+        if (method, path) in HALF_SESSION_ROUTES:
+            # Open to a login that still owes its second factor, and to nobody else.
+            assert_error(response, 401, "not_authenticated")
+            continue
         assert response.status_code != 401, f"{method} {path} needs a session: {response.text}"
         assert response.status_code < 500, response.text
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from combinations import ContractTarget
 from contract.client import (
     SESSION_COOKIE,
     Account,
@@ -254,7 +255,11 @@ def test_password_reset_ends_every_session_and_its_link_is_single_use(
 
 @pytest.mark.checklist("AUTH-02", "AUTHZ-02", "AUTH-07")
 def test_role_change_ends_that_users_sessions(
-    admin: Browser, deployment: Deployment, make_account: Make, sign_in: SignIn
+    admin: Browser,
+    deployment: Deployment,
+    target: ContractTarget,
+    make_account: Make,
+    sign_in: SignIn,
 ) -> None:
     account = make_account()
     member = sign_in(account)
@@ -269,22 +274,20 @@ def test_role_change_ends_that_users_sessions(
     assert changed.json()["role"] == "admin"
     assert_dead(member, old_id)
     promoted = sign_in(account)
-    assert promoted.get("/api/admin/users").status_code == 200
+    assert promoted.me().json()["role"] == "admin"
+    if target.admin_mfa:  # past the role check, admin routes wait for MFA (test_mfa.py)
+        assert_error(promoted.get("/api/admin/users"), 403, "mfa_required")
+    else:
+        assert promoted.get("/api/admin/users").status_code == 200
     back = admin.patch(path, {"role": "user"})
     assert back.status_code == 200, back.text
     assert_dead(promoted, promoted.session or "")
 
 
 @pytest.mark.checklist("AUTH-07", "AUTHZ-02")
-def test_role_change_needs_reauth(
-    deployment: Deployment, new_browser: Callable[..., Browser], make_account: Make, sign_in: SignIn
-) -> None:
+def test_role_change_needs_reauth(admin: Browser, make_account: Make, sign_in: SignIn) -> None:
     """A fresh admin session that did not re-authenticate is refused."""
-    fresh_admin = new_browser()
-    assert (
-        fresh_admin.login(Account(deployment.admin_email, deployment.admin_password)).status_code
-        == 200
-    )
+    fresh_admin = sign_in(admin.me_account)  # password, and the second factor when enrolled
     account = make_account()
     sign_in(account)
     response = fresh_admin.patch(f"/api/admin/users/{account.id}/role", {"role": "admin"})
