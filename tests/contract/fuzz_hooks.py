@@ -22,7 +22,10 @@ ever ends, answers `mfa_required` and is completed with a fresh TOTP step or,
 within the same 30 seconds, a recovery code. Only administrator routes use
 that session, so no generated case can disable its MFA: the MFA routes are
 fuzzed with the users' sessions, which never enrol (enabling needs a code of
-a secret the fuzzer never sees).
+a secret the fuzzer never sees). `mfa/verify`, which answers only a login that
+owes its second factor, gets half-open sessions of users enrolled here, a new
+one every MFA_VERIFY_USES cases: below its 5 tries a minute per session and
+the lockout after 10 wrong codes, so its cases reach the route's own checks.
 
 A checkout body whose `product_id` has the documented form is given the id
 of a product the shipped catalogue sells (map_body): the document states the
@@ -50,6 +53,7 @@ SESSION_COOKIE = "__Host-session"
 CSRF_COOKIE = "csrftoken"
 USES_PER_USER = 100
 CHECKOUT_USES_PER_USER = 9
+MFA_VERIFY_USES = 5
 # The products of the shipped catalogue (spec "Catalogue") and the documented form of an id.
 CATALOGUE_PRODUCTS = ("pro-annual", "team-annual")
 PRODUCT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -82,12 +86,41 @@ def _cookie(header: str) -> tuple[str, str, bool]:
     return name, value, deletes or value == ""
 
 
+def _poster(client: httpx.Client, cookies: dict[str, str]) -> Any:
+    """POST with exactly `cookies` (and their CSRF token), keeping the cookies the answers set.
+
+    Anything but 200 is an error of the harness, not a finding.
+    """
+    ip = fresh_ip()
+
+    def post(path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        headers = {
+            "X-CSRFToken": cookies[CSRF_COOKIE],
+            "X-Forwarded-For": ip,
+            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+        }
+        client.cookies.clear()  # these cookies are the only ones sent
+        response = client.post(path, json=body or {}, headers=headers)
+        client.cookies.clear()
+        for header in _set_cookies(response.headers):
+            name, value, deletes = _cookie(header)
+            if not deletes:
+                cookies[name] = value
+        if response.status_code != 200:
+            raise RuntimeError(f"fuzz session {path}: {response.status_code} {response.text}")
+        return response
+
+    return post
+
+
 class SessionPool:
     """The session the cases use, replaced when it ends or has served enough cases.
 
     With `admin` credentials the pool signs in as that administrator (never
     re-authenticated, so role changes and deletions stay refused); otherwise
-    it signs up a new user each time.
+    it signs up a new user each time. With `half_open`, that user enables MFA
+    and signs in again with the password only: the session owes its second
+    factor, the one `POST /api/auth/mfa/verify` answers.
     """
 
     def __init__(
@@ -96,8 +129,10 @@ class SessionPool:
         ca_file: str,
         admin: tuple[str, str] | None = None,
         uses_per_user: int = USES_PER_USER,
+        half_open: bool = False,
     ) -> None:
         self.base_url = base_url
+        self.half_open = half_open
         self.ca_file = ca_file
         self.admin = admin
         self.uses_per_user = uses_per_user
@@ -145,6 +180,8 @@ class SessionPool:
             cookies = dict(_cookie(h)[:2] for h in _set_cookies(login.headers))
             if self.admin is not None:
                 cookies = self._second_factor(client, login.json(), cookies)
+            elif self.half_open:
+                cookies = self._half_open(client, body, cookies)
         self.users += 1
         return cookies[SESSION_COOKIE], cookies.get(CSRF_COOKIE, token)
 
@@ -155,25 +192,7 @@ class SessionPool:
 
         Returns the cookies of the full session.
         """
-        ip = fresh_ip()
-
-        def post(path: str, body: dict[str, Any] | None = None) -> httpx.Response:
-            headers = {
-                "X-CSRFToken": cookies[CSRF_COOKIE],
-                "X-Forwarded-For": ip,
-                "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
-            }
-            client.cookies.clear()  # these cookies are the only ones sent
-            response = client.post(path, json=body or {}, headers=headers)
-            client.cookies.clear()
-            for header in _set_cookies(response.headers):
-                name, value, deletes = _cookie(header)
-                if not deletes:
-                    cookies[name] = value
-            if response.status_code != 200:
-                raise RuntimeError(f"fuzz admin {path}: {response.status_code} {response.text}")
-            return response
-
+        post = _poster(client, cookies)
         if answer == {"mfa_required": True}:
             if self.authenticator is None:
                 raise RuntimeError("the fuzz administrator has MFA from an earlier run")
@@ -185,6 +204,18 @@ class SessionPool:
             self.authenticator = Authenticator(secret)
             enabled = post("/api/auth/mfa/enable", {"code": self.authenticator.next_code()})
             self.recovery_codes = list(enabled.json()["recovery_codes"])
+        return cookies
+
+    def _half_open(
+        self, client: httpx.Client, credentials: dict[str, str], cookies: dict[str, str]
+    ) -> dict[str, str]:
+        """Enable MFA for the new user, then sign in with the password alone: a half session."""
+        post = _poster(client, cookies)
+        secret = post("/api/auth/mfa/setup").json()["secret"]
+        post("/api/auth/mfa/enable", {"code": Authenticator(secret).next_code()})
+        answer = post("/api/auth/login", credentials).json()
+        if answer != {"mfa_required": True}:
+            raise RuntimeError(f"fuzz login of an MFA user answered {answer}")
         return cookies
 
     def observe(self, sent_session: str | None, status: int, body: bytes, headers: Any) -> None:
@@ -218,14 +249,26 @@ CHECKOUT_POOL = SessionPool(
     os.environ["CONTRACT_CA_FILE"],
     uses_per_user=CHECKOUT_USES_PER_USER,
 )
+# `mfa/verify` answers only a half-open session, 5 tries a minute each, and 10 wrong
+# codes lock the account: a new user and half session every MFA_VERIFY_USES cases.
+HALF_OPEN_POOL = SessionPool(
+    os.environ["CONTRACT_BASE_URL"],
+    os.environ["CONTRACT_CA_FILE"],
+    uses_per_user=MFA_VERIFY_USES,
+    half_open=True,
+)
 ADMIN_PREFIX = "/api/admin/"
 CHECKOUT_PATH = "/api/payments/checkout"
+MFA_VERIFY_PATH = "/api/auth/mfa/verify"
 
 
 def pool_for(path: str) -> SessionPool:
-    """Admin routes get the administrator's session, checkout its own users, the rest a user's."""
+    """Admin routes get the administrator's session, checkout and mfa/verify their own users,
+    the rest a user's."""
     if path.startswith(ADMIN_PREFIX):
         return ADMIN_POOL
+    if path == MFA_VERIFY_PATH:
+        return HALF_OPEN_POOL
     return CHECKOUT_POOL if path == CHECKOUT_PATH else POOL
 
 

@@ -9,6 +9,8 @@ read. A development server of the same project serves the OpenAPI document.
 When the target has a payment provider, the deployment also gets that
 provider's API as a stub on loopback (provider_stub.py) and the payment
 settings, with a webhook secret made for the run that the tests sign with.
+With MFA, the server gets ENCRYPTION_KEYS made for the run, which a test
+may change with a restart (`Deployment.restart_with`).
 When the target has uploads, it gets a clamd of its own (clamav.py, knowing
 the EICAR test file), which the tests may stop, and an UPLOAD_DIR they can
 inspect.

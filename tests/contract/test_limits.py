@@ -128,6 +128,7 @@ def test_counters_and_sessions_survive_a_restart(
     make_account: Make,
     sign_in: Callable[..., Browser],
     new_browser: NewBrowser,
+    restart_server: Callable[..., None],
 ) -> None:
     """Counters live in the database (or Redis), not in a process: a restart forgets nothing."""
     member = sign_in(make_account())
@@ -135,8 +136,7 @@ def test_counters_and_sessions_survive_a_restart(
     client.csrf()
     for _ in range(deployment.limits.signup_ip):
         assert client.signup(Account(new_email("restart"), new_password())).status_code == 202
-    member.close()  # open connections would hold up the graceful shutdown
-    deployment.server.restart()
+    restart_server()  # closes every open connection first, then restarts
     assert_rate_limited(client.signup(Account(new_email("restart"), new_password())), 3600)
     assert member.me().status_code == 200
 

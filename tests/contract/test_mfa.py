@@ -30,7 +30,9 @@ from contract.client import (
     assert_error,
     assert_rate_limited,
     assert_user,
+    new_password,
     set_cookies,
+    token_from,
 )
 from contract.servers import ENCRYPTION_KEYS, Deployment, new_encryption_key
 from contract.totp import Authenticator, code_outside_window, parse_otpauth_uri
@@ -319,6 +321,33 @@ def test_a_recovery_code_works_once(
     assert first not in log.text and second not in log.text
 
 
+@pytest.mark.checklist("AUTH-06", "AUTH-09")
+def test_a_password_reset_does_not_bypass_the_second_factor(
+    enrolled: Browser, deployment: Deployment, new_browser: NewBrowser
+) -> None:
+    """Whoever controls the mailbox still needs the second factor to sign in."""
+    account = enrolled.me_account
+    half = half_login(new_browser, account)  # a half session, which the reset must end too
+    client = new_browser()
+    client.csrf()
+    requested = client.post("/api/auth/password-reset/request", {"email": account.email})
+    assert requested.status_code == 202, requested.text
+    *_, message = deployment.mail.wait_for(account.email, count=2)
+    account.password = new_password()
+    confirmed = client.post(
+        "/api/auth/password-reset/confirm",
+        {"token": token_from(message.body), "new_password": account.password},
+    )
+    assert confirmed.status_code == 204, confirmed.text
+    assert_error(enrolled.me(), 401, "not_authenticated")
+    assert_error(half.verify_mfa(factor(enrolled).authenticator.peek()), 401, "not_authenticated")
+    again = half_login(new_browser, account)  # the new password: still only half a login
+    assert_error(again.me(), 401, "not_authenticated")
+    verified = again.verify_mfa(factor(enrolled).authenticator.next_code())
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["mfa_enabled"] is True
+
+
 # --- abuse ----------------------------------------------------------------------------------------
 
 
@@ -600,8 +629,11 @@ def test_totp_secrets_are_encrypted_with_the_key_from_the_environment_and_rotate
         output = rotated.stdout + rotated.stderr
         assert rotated.returncode == 0, output
         assert new_key not in output and old_key not in output, "the command prints a key"
-        # The server holds only the old key: the right code cannot be checked ...
-        assert_error(sign_in_with(rotated_account, first.authenticator.peek()), {401, 500})
+        # The server holds only the old key: the right code cannot be checked, and
+        # is refused like a wrong one (the server logs why) ...
+        assert_error(
+            sign_in_with(rotated_account, first.authenticator.peek()), 401, "invalid_credentials"
+        )
         # ... and a recovery code still signs in (docs/mfa.md: "Losing every listed key").
         assert sign_in_with(rotated_account, first.recovery_codes.pop()).status_code == 200
         second_client = sign_in(make_account("unrotated"))

@@ -25,7 +25,7 @@ STEP_SECONDS = 30
 DIGITS = 6
 DRIFT_STEPS = 1  # docs/mfa.md: "the current 30-second step and one step either side"
 # A past step is not handed out this close to the moment it leaves the server's window.
-MARGIN_SECONDS = 3.0
+MARGIN_SECONDS = 5.0
 
 
 def hotp(secret: str, counter: int, digits: int = DIGITS) -> str:

@@ -14,6 +14,7 @@ from ..auth.schemas import UserOut
 from ..auth.sessions import Authenticated, SessionStore
 from ..core.context import Context
 from ..core.database import DbSession
+from ..core.openapi import error_responses
 from ..core.schemas import StrictJSONRoute
 from ..security.errors import AppError
 from .schemas import CodeIn, RecoveryCodesOut, SetupOut
@@ -58,13 +59,13 @@ def verify(
     return UserOut.model_validate(pending.user)
 
 
-@router.post("/setup")
+@router.post("/setup", responses=error_responses(409))
 def setup(auth: CurrentAuth, db: DbSession, context: Context, mfa: MfaService) -> SetupOut:
     secret, uri = mfa.setup(db, context, auth.user)
     return SetupOut(secret=secret, otpauth_uri=uri)
 
 
-@router.post("/enable")
+@router.post("/enable", responses=error_responses(409))
 def enable(
     body: CodeIn, auth: CurrentAuth, db: DbSession, context: Context, mfa: MfaService
 ) -> RecoveryCodesOut:

@@ -21,15 +21,17 @@ from ..auth.models import User
 from ..auth.sessions import Authenticated, SessionStore
 from ..core.context import RequestContext
 from ..core.database import Database, utcnow
+from ..core.logging import get_logger
 from ..ratelimit.service import RateLimiter
 from ..security import totp
-from ..security.encryption import FieldCipher
+from ..security.encryption import DecryptionError, FieldCipher
 from ..security.errors import AppError, ErrorDetail
 from ..security.tokens import token_digest
 from ..settings import Settings
 from .models import MfaCredential, RecoveryCode
 
 _RECOVERY_PURPOSE = "mfa-recovery-code"
+log = get_logger(__name__)
 
 
 def wrong_code() -> AppError:
@@ -66,12 +68,27 @@ class Mfa:
     def _credential(db: Session, user: User) -> MfaCredential | None:
         return db.get(MfaCredential, user.id, with_for_update=True)
 
+    def _secret(self, credential: MfaCredential) -> str | None:
+        """The decrypted secret, or None when no configured key opens it.
+
+        That happens only when ENCRYPTION_KEYS lost the key the secret was
+        encrypted with: the code is refused like a wrong one (recovery codes
+        still work), and the log says why, instead of a 500.
+        """
+        try:
+            return self.cipher.decrypt(credential.secret_encrypted)
+        except DecryptionError:
+            log.error("mfa.secret_undecryptable", user_id=str(credential.user_id))
+            return None
+
     def _accept_totp(self, db: Session, user: User, code: str) -> bool:
         """True for a fresh, valid code of an enabled credential, which then cannot be reused."""
         credential = self._credential(db, user)
         if credential is None or credential.enabled_at is None:
             return False
-        secret = self.cipher.decrypt(credential.secret_encrypted)
+        secret = self._secret(credential)
+        if secret is None:
+            return False
         step = totp.matching_step(secret, code, utcnow(), credential.last_used_step)
         if step is None:
             return False
@@ -112,9 +129,9 @@ class Mfa:
     def enable(self, db: Session, context: RequestContext, user: User, code: str) -> list[str]:
         """Turn MFA on once a code proves the app holds the secret; returns the recovery codes."""
         credential = self._credential(db, user)
-        if user.mfa_enabled or credential is None:
+        secret = self._secret(credential) if credential is not None else None
+        if user.mfa_enabled or credential is None or secret is None:
             raise AppError(409, "conflict", "Start with /api/auth/mfa/setup.")
-        secret = self.cipher.decrypt(credential.secret_encrypted)
         step = totp.matching_step(secret, code, utcnow(), credential.last_used_step)
         if step is None:
             detail = ErrorDetail(field="body.code", issue="The code does not match the secret.")
