@@ -95,16 +95,6 @@ class Combination:
     values: tuple[Value, ...]
 
     @property
-    def mfa(self) -> bool:
-        """The target serves the MFA routes (API.md `/api/auth/mfa/...`)."""
-        return bool(CONTRACT_FEATURES["mfa"])
-
-    @property
-    def admin_mfa(self) -> bool:
-        """Administrators reach admin routes only with MFA enabled (403 `mfa_required` before)."""
-        return self.mfa and bool(CONTRACT_FEATURES.get("require_admin_mfa"))
-
-    @property
     def answers(self) -> dict[str, Any]:
         merged: dict[str, Any] = {}
         for value in self.values:

@@ -27,6 +27,7 @@ MAX_EXAMPLES = 20  # per operation and phase; the coverage phase adds its own ca
 MIN_CASES = 200
 TIMEOUT = 600
 
+
 @pytest.mark.checklist("VAL-01", "VAL-02", "ERR-01", "INJ-02", "CI-01")
 def test_schemathesis_finds_no_failure(
     target: ContractTarget,
