@@ -16,8 +16,6 @@ not printed, and `.env` is git-ignored, so the first commit cannot hold them.
 from __future__ import annotations
 
 import os
-import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -25,9 +23,8 @@ from pathlib import Path
 
 import yaml
 
-PLACEHOLDER = "change-me"
-REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)\}")
-SECRET_BYTES = 48
+from env_file import fill
+
 LOCK_TIMEOUT_SECONDS = 120
 
 
@@ -37,18 +34,8 @@ def write_env(project: Path) -> None:
     if env_file.exists():
         print("  .env exists: kept as it is")
         return
-    values: dict[str, str] = {}
-    lines = []
-    for line in (project / ".env.example").read_text(encoding="utf-8").splitlines():
-        name, sep, value = line.partition("=")
-        if sep and not line.startswith("#"):
-            if value == PLACEHOLDER:
-                value = secrets.token_urlsafe(SECRET_BYTES)
-            # `${NAME}` refers to a value set above, e.g. a password inside a URL.
-            value = REFERENCE.sub(lambda match: values.get(match[1], match[0]), value)
-            values[name] = value
-            line = f"{name}={value}"
-        lines.append(line)
+    example = (project / ".env.example").read_text(encoding="utf-8")
+    lines = fill(example, {}, only_missing=False)
     fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")

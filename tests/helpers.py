@@ -94,6 +94,7 @@ def run(
     cwd: Path,
     env: Mapping[str, str] | None = None,
     timeout: float = 600,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a command, capture stdout and stderr together, never raise on a non-zero exit."""
     try:
@@ -101,7 +102,8 @@ def run(
             list(argv),
             cwd=cwd,
             env=dict(env) if env is not None else clean_env(),
-            stdin=subprocess.DEVNULL,
+            input=stdin,
+            stdin=subprocess.DEVNULL if stdin is None else None,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -124,9 +126,12 @@ def copier_copy_cli(
     destination: Path,
     data: Mapping[str, str] | None = None,
     timeout: float = 600,
+    vcs_ref: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`copier copy --trust --defaults [--data k=v ...] TEMPLATE DEST`, as a user types it."""
+    """`copier copy --trust --defaults [--vcs-ref R] [--data k=v ...] TEMPLATE DEST`, as a user types it."""
     argv = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults"]
+    if vcs_ref:
+        argv += ["--vcs-ref", vcs_ref]
     for key, value in (data or {}).items():
         argv += ["--data", f"{key}={value}"]
     return run(

@@ -124,6 +124,11 @@ FILE_RULES: tuple[FileRule, ...] = (
     FileRule(("tests/",), always, "the project ships its own test suite"),
     FileRule((".github/workflows/ci.yml",), ci_is("github"), "GitHub Actions pipeline"),
     FileRule((".github/dependabot.yml",), ci_is("github"), "GitHub comes with Dependabot"),
+    FileRule(
+        (".github/workflows/template-update.yml",), ci_is("github"), "weekly template updates"
+    ),
+    FileRule(("scripts/update_template.py",), always, "`make update` and its conflict checks"),
+    FileRule(("docs/updating.md",), always, "how to take template updates"),
     FileRule((".gitlab-ci.yml",), ci_is("gitlab"), "GitLab CI pipeline"),
     FileRule(RENOVATE_CONFIGS, ci_is("gitlab"), "GitLab comes with Renovate"),
     FileRule(("src/{package}/payments/",), payments_on, "checkout, orders and webhook routes"),
