@@ -5,6 +5,7 @@
 #   make test-fast   render every combination: no leftover Jinja, TOML/YAML, ruff, mypy, files
 #   make test-deep   install pairwise combinations and run their own test suites
 #   make test-contract  serve generated backends over HTTPS; the API.md suite and schemathesis
+#   make test-update generate from the previous release, change, copier update, test again
 #   make clean       remove the demo service and caches
 #
 # Works on a fresh Debian machine with only python3: uv is installed with pip,
@@ -83,7 +84,7 @@ test-deep: services sync
 test-contract: services sync
 	@$(UV_SETUP); "$$uv" run pytest -m contract $(XDIST) $(PYTEST_ARGS)
 
-test-update: sync
+test-update: services sync
 	@$(UV_SETUP); "$$uv" run pytest -m update $(XDIST) $(PYTEST_ARGS)
 
 clean:

@@ -48,15 +48,20 @@ GREETINGS_ROUTES = '''\
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from ..auth.dependencies import CurrentAuth
 
 router = APIRouter(prefix="/greetings", tags=["greetings"])
 
 
+class Greeting(BaseModel):
+    greeting: str
+
+
 @router.get("")
-def greet(auth: CurrentAuth) -> dict[str, str]:
-    return {"greeting": f"Hello, {auth.user.email}"}
+def greet(auth: CurrentAuth) -> Greeting:
+    return Greeting(greeting=f"Hello, {auth.user.email}")
 '''
 GREETINGS_TEST = '''\
 """The team's own test, kept by updates."""
