@@ -52,9 +52,9 @@ help:
 sync:
 	@$(UV_SETUP); "$$uv" sync --group test
 
-# Server packages the tests start themselves, installed with apt-get when missing.
-# Add `redis` when the generated test suites start Redis.
-SERVICES ?= postgresql clamav
+# Server packages the tests start themselves, installed with apt-get when missing,
+# and `age`, which the backup tests encrypt with.
+SERVICES ?= postgresql redis clamav age
 
 services:
 	@.ci/ensure-services $(SERVICES)
@@ -63,7 +63,7 @@ demo:
 	@$(UV_SETUP); \
 	"$$uv" sync --group test; \
 	rm -rf "$(DEMO_DIR)"; \
-	"$$uv" run copier copy --trust --defaults . "$(DEMO_DIR)"; \
+	"$$uv" run copier copy --trust --defaults --vcs-ref HEAD . "$(DEMO_DIR)"; \
 	cd "$(DEMO_DIR)"; \
 	"$$uv" sync; \
 	"$$uv" run my-service migrate; \

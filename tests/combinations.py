@@ -234,7 +234,6 @@ CONTRACT_FEATURES: dict[str, Any] = {
     "require_admin_mfa": True,
     # Uploads (tests/contract/test_uploads.py): the harness starts a clamd per target.
     "file_uploads": True,
-    "rate_limit_store": "database",
     "ci_provider": "none",
 }
 
@@ -253,6 +252,8 @@ class ContractTarget:
     database: str
     payment_provider: str
     payments_only: bool = False
+    # With `redis`, the harness starts a redis-server for the target (contract/servers.py).
+    rate_limit_store: str = "database"
 
     @property
     def id(self) -> str:
@@ -281,6 +282,7 @@ class ContractTarget:
             "database": self.database,
             "python_version": local_python_version(),
             "payment_provider": self.payment_provider,
+            "rate_limit_store": self.rate_limit_store,
             **CONTRACT_FEATURES,
         }
 
@@ -288,19 +290,30 @@ class ContractTarget:
 # Which full target carries which provider; every other provider gets a
 # payments-only target on the first database.
 FULL_TARGET_PROVIDERS: dict[str, str] = {"sqlite": "paddle", "postgresql": "stripe"}
+# Where each full target counts its rate limits and lockouts: both stores meet
+# the black-box suite (the payments-only targets count in the database).
+FULL_TARGET_STORES: dict[str, str] = {"sqlite": "database", "postgresql": "redis"}
 
 
 def contract_targets() -> list[ContractTarget]:
     """The one list the contract layer runs against.
 
     Every framework on every database with the whole suite (each database with
-    its own payment provider), plus, per framework, a payments-only target for
-    each provider that no full target carries.
+    its own payment provider and counter store), plus, per framework, a
+    payments-only target for each provider that no full target carries.
     """
     paying = [p for p in PAYMENT_PROVIDERS if p != "none"]
     targets: list[ContractTarget] = []
     for framework in FRAMEWORKS:
-        full = [ContractTarget(framework, d, FULL_TARGET_PROVIDERS[d]) for d in DATABASES]
+        full = [
+            ContractTarget(
+                framework,
+                d,
+                FULL_TARGET_PROVIDERS[d],
+                rate_limit_store=FULL_TARGET_STORES[d],
+            )
+            for d in DATABASES
+        ]
         carried = {t.payment_provider for t in full}
         targets += full
         targets += [

@@ -32,6 +32,7 @@ from clamav import ClamdServer, ClamdUnavailable
 from combinations import local_python_version, richest_answers
 from helpers import REPO_ROOT, explain, run, uv_binary
 from postgres import PostgresServer, PostgresUnavailable
+from redis import RedisServer, RedisUnavailable
 
 LAYERS = ("fast", "deep", "contract", "update")
 
@@ -266,6 +267,9 @@ def richest_project(framework: str, shared_dir: Path, template_dir: Path) -> Pat
                 defaults=True,
                 unsafe=True,
                 quiet=True,
+                # The working tree, as every render of the run: the latest tag may
+                # lack a dependency that the code under test imports.
+                vcs_ref="HEAD",
             )
         except BaseException as exc:  # copier raises SystemExit too
             raise RuntimeError(
@@ -333,6 +337,19 @@ def clamd() -> Iterator[ClamdServer]:
     try:
         server = ClamdServer.start()
     except ClamdUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A throwaway redis-server with a password: fails (never skips) when redis-server is missing."""
+    try:
+        server = RedisServer.start()
+    except RedisUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)
     try:
         yield server

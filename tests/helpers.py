@@ -126,12 +126,14 @@ def copier_copy_cli(
     destination: Path,
     data: Mapping[str, str] | None = None,
     timeout: float = 600,
-    vcs_ref: str | None = None,
+    vcs_ref: str = "HEAD",
 ) -> subprocess.CompletedProcess[str]:
-    """`copier copy --trust --defaults [--vcs-ref R] [--data k=v ...] TEMPLATE DEST`, as a user types it."""
-    argv = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults"]
-    if vcs_ref:
-        argv += ["--vcs-ref", vcs_ref]
+    """`copier copy --trust --defaults --vcs-ref R [--data k=v ...] TEMPLATE DEST`, as a user types it.
+
+    HEAD by default: the working tree, uncommitted changes included. Without
+    `--vcs-ref`, Copier would render the newest version tag instead.
+    """
+    argv = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", vcs_ref]
     for key, value in (data or {}).items():
         argv += ["--data", f"{key}={value}"]
     return run(

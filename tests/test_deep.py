@@ -6,6 +6,9 @@ fresh database on the harness's throwaway cluster through TEST_DATABASE_URL;
 SQLite combinations run with TEST_DATABASE_URL unset. Combinations with
 uploads scan with the harness's clamd through TEST_CLAMAV_ADDRESS: every
 other one on its Unix socket, the rest on TCP, so both transports are proven.
+Combinations with rate_limit_store=redis count in a database of their own
+(a number no other suite of the run empties) on the harness's password-protected
+redis-server, through TEST_REDIS_URL.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from combinations import Combination, pairwise_code_combinations
 from helpers import clean_env, copier_copy_cli, explain, project_dir_of, run, uv_binary
@@ -38,6 +42,20 @@ def own_temp_root(tmp_path: Path) -> dict[str, str]:
     return {"PYTEST_DEBUG_TEMPROOT": str(root)}
 
 
+def shared_work(request: pytest.FixtureRequest, framework: str) -> dict[str, str]:
+    """What one generated suite leaves to the next instead of doing it again.
+
+    TYPE-01 runs mypy in every suite: with one cache per worker (the fast layer's),
+    the dependencies all projects share are analysed once, not once per project
+    (mypy checks each module's source hash, so a cache from another project is
+    never stale). A suite starts several interpreters (pytest, its subprocesses):
+    with PYTHONDONTWRITEBYTECODE set, as in some environments, each would compile
+    every import again.
+    """
+    mypy_cache: Path = request.getfixturevalue("mypy_cache_dir") / framework
+    return {"MYPY_CACHE_DIR": str(mypy_cache), "PYTHONDONTWRITEBYTECODE": ""}
+
+
 def clamav_env(request: pytest.FixtureRequest, unix_socket: bool = False) -> dict[str, str]:
     """TEST_CLAMAV_ADDRESS of the session's clamd, on its TCP or its Unix socket."""
     clamd = request.getfixturevalue("clamd")
@@ -47,12 +65,14 @@ def clamav_env(request: pytest.FixtureRequest, unix_socket: bool = False) -> dic
 def project_env(
     combo: Combination, request: pytest.FixtureRequest, tmp_path: Path
 ) -> dict[str, str]:
-    extra = own_temp_root(tmp_path)
+    extra = own_temp_root(tmp_path) | shared_work(request, combo["framework"])
     if combo["database"] == "postgresql":
         postgres = request.getfixturevalue("postgres")
         extra["TEST_DATABASE_URL"] = postgres.create_database(combo.id)
     if combo["file_uploads"]:
         extra |= clamav_env(request, unix_socket=combo.id in UNIX_SOCKET_COMBINATIONS)
+    if combo["rate_limit_store"] == "redis":
+        extra["TEST_REDIS_URL"] = request.getfixturevalue("redis_server").new_database()
     return clean_env(extra)
 
 
@@ -95,8 +115,9 @@ def test_defaults_pass_the_readme_test_command(
         "the generated README does not give `make test` as its test command"
     )
     assert (project / "Makefile").is_file(), "the generated project has no Makefile for `make test`"
-    extra = own_temp_root(tmp_path)
-    if "file_uploads: true" in (project / ".copier-answers.yml").read_text(encoding="utf-8"):
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    extra = own_temp_root(tmp_path) | shared_work(request, answers["framework"])
+    if answers.get("file_uploads"):
         assert "TEST_CLAMAV_ADDRESS" in readme, "the README does not say how the tests find clamd"
         extra |= clamav_env(request)
 

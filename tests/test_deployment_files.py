@@ -387,11 +387,11 @@ EXTRA_NETWORKS = {"clamav": ["updates"]}
 
 
 def test_compose_has_the_services_the_answers_call_for(project: Generated) -> None:
-    """DB-06: app and migrate always; db only with PostgreSQL, redis only with the Redis store,
-    clamav (the upload scanner) only with uploads."""
+    """DB-06: app and migrate always; db and roles (which creates its roles) only with
+    PostgreSQL, redis only with the Redis store, clamav (the upload scanner) only with uploads."""
     expected = {"app", "migrate"}
     if project["database"] == "postgresql":
-        expected.add("db")
+        expected |= {"db", "roles"}
     if project["rate_limit_store"] == "redis":
         expected.add("redis")
     if project["file_uploads"]:
@@ -458,7 +458,8 @@ def test_compose_holds_no_literal_secrets(project: Generated) -> None:
         if isinstance(environment, list):
             environment = {item.partition("=")[0]: item.partition("=")[2] for item in environment}
         for key, value in environment.items():
-            if SECRET_KEY_NAME.search(key) and not SUBSTITUTION.match(str(value)):
+            # An empty value keeps a secret that .env holds away from that service.
+            if SECRET_KEY_NAME.search(key) and value and not SUBSTITUTION.match(str(value)):
                 problems.append(f"{name}: {key}={value}")
         command = service.get("command") or []
         if isinstance(command, list):
@@ -483,9 +484,15 @@ def test_migrations_run_once_before_the_app_starts(project: Generated) -> None:
     depends = services["app"].get("depends_on", {})
     assert depends.get("migrate", {}).get("condition") == "service_completed_successfully", depends
     if project["database"] == "postgresql":
+        # DB-04: `roles` makes the database's roles first, as the superuser, once the
+        # database is healthy; `migrate` waits for it.
+        roles = services["roles"]
+        assert roles["command"] == [project.slug, "create-roles"]
+        assert roles.get("restart") == "no"
+        assert roles["depends_on"]["db"]["condition"] == "service_healthy"
         assert (
-            services["migrate"].get("depends_on", {}).get("db", {}).get("condition")
-            == "service_healthy"
+            services["migrate"]["depends_on"]["roles"]["condition"]
+            == "service_completed_successfully"
         )
 
 
@@ -509,9 +516,16 @@ def test_app_runs_in_production_against_the_backing_services(project: Generated)
     assert str(environment["DEBUG"]).lower() == "false"
     url = environment["DATABASE_URL"]
     if project["database"] == "postgresql":
-        assert url.startswith("postgresql+psycopg://app:${POSTGRES_PASSWORD") and url.endswith(
-            "@db:5432/app"
-        ), url
+        # DB-04: the app connects as the role that may only read and write rows, and
+        # gets neither the schema owner's nor the superuser's password.
+        package = project.slug.replace("-", "_")
+        assert url.startswith(
+            f"postgresql+psycopg://{package}_app:${{DATABASE_APP_PASSWORD"
+        ) and url.endswith("@db:5432/app"), url
+        for hidden in ("MIGRATION_DATABASE_URL", "DATABASE_OWNER_PASSWORD", "POSTGRES_PASSWORD"):
+            assert environment[hidden] == "", f"the app must not get {hidden}"
+        owner_url = services["migrate"]["environment"]["MIGRATION_DATABASE_URL"]
+        assert owner_url.startswith(f"postgresql+psycopg://{package}_owner:"), owner_url
         assert services["db"]["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD")
     else:
         assert url == "sqlite:///./data/app.db", url

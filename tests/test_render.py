@@ -90,11 +90,35 @@ def payments_on(answers: Answers) -> bool:
 payments_on.__name__ = "payment_provider != 'none'"
 
 
+def sqlite_db(answers: Answers) -> bool:
+    return bool(answers["database"] == "sqlite")
+
+
+def postgresql_db(answers: Answers) -> bool:
+    return bool(answers["database"] == "postgresql")
+
+
+sqlite_db.__name__ = "database == 'sqlite'"
+postgresql_db.__name__ = "database == 'postgresql'"
+
+
 def uploads_on(answers: Answers) -> bool:
     return bool(answers["file_uploads"])
 
 
 uploads_on.__name__ = "file_uploads"
+
+
+def redis_counters(answers: Answers) -> bool:
+    return bool(answers["rate_limit_store"] == "redis")
+
+
+def database_counters(answers: Answers) -> bool:
+    return bool(answers["rate_limit_store"] == "database")
+
+
+redis_counters.__name__ = "rate_limit_store == 'redis'"
+database_counters.__name__ = "rate_limit_store == 'database'"
 
 
 @dataclass(frozen=True)
@@ -122,6 +146,15 @@ FILE_RULES: tuple[FileRule, ...] = (
     FileRule((".env",), always, "fresh secrets written at generation"),
     FileRule(("src/{package}/__init__.py",), always, "the package is named after the slug"),
     FileRule(("tests/",), always, "the project ships its own test suite"),
+    FileRule(("scripts/backup",), always, "backups for cron and operators (DB-05)"),
+    FileRule(("scripts/restore",), always, "restores for operators (DB-05)"),
+    FileRule(("src/{package}/backups/",), always, "backup and restore commands (DB-05)"),
+    FileRule(("docs/backups.md",), always, "scheduling, off-site copies, restore drills"),
+    FileRule(("docs/monitoring.md",), always, "event schema, collectors, fail2ban (LOG-01..03)"),
+    FileRule(("src/{package}/monitoring/",), always, "security events, detection and alerts"),
+    FileRule(("tests/test_backups.py",), always, "a restored backup holds every row (DB-05)"),
+    FileRule(("src/{package}/backups/sqlite.py",), sqlite_db, "SQLite's online backup API"),
+    FileRule(("src/{package}/backups/postgres.py",), postgresql_db, "pg_dump and pg_restore"),
     FileRule((".github/workflows/ci.yml",), ci_is("github"), "GitHub Actions pipeline"),
     FileRule((".github/dependabot.yml",), ci_is("github"), "GitHub comes with Dependabot"),
     FileRule(
@@ -155,6 +188,15 @@ FILE_RULES: tuple[FileRule, ...] = (
     FileRule(("src/{package}/security/encryption.py",), mfa_on, "TOTP secrets encrypted at rest"),
     FileRule(("docs/mfa.md",), mfa_on, "enrolment, recovery and key rotation for operators"),
     FileRule(("tests/test_mfa.py",), mfa_on, "the rules AUTH-06 and DATA-01"),
+    FileRule(("src/{package}/ratelimit/redis_store.py",), redis_counters, "atomic Redis counters"),
+    FileRule(("src/{package}/ratelimit/store.py",), database_counters, "counters in the database"),
+    FileRule(("docs/redis.md",), redis_counters, "Redis for operators: security, outages"),
+    FileRule(("tests/test_redis_counters.py",), redis_counters, "RATE-02 against a real Redis"),
+    FileRule(("src/{package}/postgres/",), postgresql_db, "roles, privileges, row security"),
+    FileRule(("docs/database.md",), postgresql_db, "roles, row-level security and TLS"),
+    FileRule(("tests/test_row_security.py",), postgresql_db, "DB-03 as the service's role"),
+    FileRule(("tests/test_database_roles.py",), postgresql_db, "DB-04: what each role may do"),
+    FileRule(("tests/test_database_tls.py",), postgresql_db, "DB-06: verify-full when remote"),
 )
 
 
@@ -319,6 +361,52 @@ NO_UPLOAD_COMBINATIONS = [c for c in COMBINATIONS if not c["file_uploads"]]
 def test_no_upload_trace_when_uploads_are_off(project: Path) -> None:
     traces = word_traces(project, UPLOAD_WORDS, NOT_UPLOAD_PHRASES)
     assert not traces, "upload words in a project without uploads:\n" + "\n".join(traces)
+
+
+# `rate_limit_store: database` renders no Redis client, setting, dependency, compose
+# service, doc or test. Allowed: "Redistribution" in a licence text. Not searched:
+# tests/test_delivery.py, which checks compose.yaml against whatever answers a project
+# records, and so names every data store it may meet.
+REDIS_WORDS = re.compile(r"\bredis(?!tribut)|valkey|rate_limit_fail_open", re.IGNORECASE)
+NOT_REDIS_PHRASES = re.compile(r"(?!)")
+REDIS_AGNOSTIC_FILES = ("tests/test_delivery.py",)
+DATABASE_COUNTER_COMBINATIONS = [c for c in COMBINATIONS if c["rate_limit_store"] == "database"]
+
+
+@pytest.mark.parametrize(
+    "combo",
+    [
+        pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.id))
+        for c in DATABASE_COUNTER_COMBINATIONS
+    ],
+)
+def test_no_redis_trace_when_counters_live_in_the_database(project: Path) -> None:
+    traces = [
+        trace
+        for trace in word_traces(project, REDIS_WORDS, NOT_REDIS_PHRASES)
+        if not trace.startswith(REDIS_AGNOSTIC_FILES)
+    ]
+    assert not traces, "Redis words in a project without Redis:\n" + "\n".join(traces)
+
+
+# `database: sqlite` renders no database role, row-level security, bypass or TLS
+# setting: SQLite has no roles and no network. Every rendered text file is searched.
+ROLE_WORDS = re.compile(
+    r"row.level|\brls\b|set_config|app\.user_id|system.access|sslmode|verify-full"
+    r"|migration_database_url|bootstrap_database_url|create.roles|schema.owner|schema's owner",
+    re.IGNORECASE,
+)
+NOT_ROLE_PHRASES = re.compile(r"(?!)")
+SQLITE_COMBINATIONS = [c for c in COMBINATIONS if c["database"] == "sqlite"]
+
+
+@pytest.mark.parametrize(
+    "combo",
+    [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.id)) for c in SQLITE_COMBINATIONS],
+)
+def test_no_role_or_row_security_trace_on_sqlite(project: Path) -> None:
+    traces = word_traces(project, ROLE_WORDS, NOT_ROLE_PHRASES)
+    assert not traces, "PostgreSQL role words in a SQLite project:\n" + "\n".join(traces)
 
 
 # --- configuration files parse ---------------------------------------------------------------

@@ -128,7 +128,7 @@ def restore_changed_deletions() -> list[str]:
     for path in deleted:
         at_update = git("rev-parse", "--verify", "--quiet", f"{last_update}:{path}", check=False)
         if at_update.strip() != git("rev-parse", f"HEAD:{path}").strip():
-            git("checkout", "HEAD", "--", path)
+            git("restore", "--source=HEAD", "--worktree", "--", path)
             kept.append(path)
     return kept
 
@@ -144,7 +144,7 @@ def changelog_between(source: str, before: str, after: str) -> str:
     ref = after.rsplit("-g", 1)[-1] if "-g" in after else after
     with tempfile.TemporaryDirectory() as clone:
         try:
-            git("clone", "--quiet", "--no-checkout", source, clone)
+            git("clone", "--quiet", "--bare", source, clone)
             text = git("-C", clone, "show", f"{ref}:CHANGELOG.md")
         except RuntimeError:
             return ""

@@ -228,7 +228,8 @@ def test_compose_holds_no_literal_password() -> None:
         if isinstance(environment, list):
             environment = dict(str(item).partition("=")[::2] for item in environment)
         for key, value in environment.items():
-            if SECRET_SETTING.search(key) and not SUBSTITUTION.fullmatch(str(value)):
+            # An empty value keeps a secret of .env (env_file) from that service.
+            if SECRET_SETTING.search(key) and value and not SUBSTITUTION.fullmatch(str(value)):
                 problems.append(f"{name}: {key}: {value}")
         command = service.get("command") or []
         words = command.split() if isinstance(command, str) else [str(w) for w in command]

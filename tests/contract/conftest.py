@@ -42,6 +42,8 @@ TARGETS = contract_targets()
 # the payments-only targets run them and nothing else; `-m "contract and payments"`
 # selects them on every target.
 PAYMENTS_MARKER = "payments"
+# Tests of what Redis brings (test_redis.py) run on the targets that count there.
+REDIS_MARKER = "counts_in_redis"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,18 +52,26 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{PAYMENTS_MARKER}: a contract test of the payment feature, run on every target "
         "including the payments-only ones",
     )
+    config.addinivalue_line(
+        "markers",
+        f"{REDIS_MARKER}: a contract test of the Redis counters, run on the targets with "
+        "rate_limit_store=redis",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every target runs every test, except that a payments-only target runs only payment tests."""
+    """Every target runs every test, except that a payments-only target runs only payment
+    tests, and only targets that count in Redis run the Redis tests."""
     if "target" in metafunc.fixturenames:
         payments = metafunc.definition.get_closest_marker(PAYMENTS_MARKER) is not None
+        redis = metafunc.definition.get_closest_marker(REDIS_MARKER) is not None
         metafunc.parametrize(
             "target",
             [
                 pytest.param(t, id=t.id, marks=pytest.mark.xdist_group(f"contract-{t.id}"))
                 for t in TARGETS
-                if payments or not t.payments_only
+                if (payments or not t.payments_only)
+                and (not redis or t.rate_limit_store == "redis")
             ],
             scope="session",
         )

@@ -13,7 +13,10 @@ With MFA, the server gets ENCRYPTION_KEYS made for the run, which a test
 may change with a restart (`Deployment.restart_with`).
 When the target has uploads, it gets a clamd of its own (clamav.py, knowing
 the EICAR test file), which the tests may stop, and an UPLOAD_DIR they can
-inspect.
+inspect. When it counts rate limits in Redis, it gets a password-protected
+redis-server of its own (redis.py), which the tests may stop too.
+Security alerts go to a webhook receiver on loopback (alert_receiver.py) and
+to a mailbox of the SMTP sink.
 
 Everything runs through the project's console script, the same for every
 framework: nothing here imports the generated code. A missing script, a
@@ -40,6 +43,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import yaml
@@ -52,9 +56,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from clamav import ClamdServer, ClamdUnavailable
 from combinations import ContractTarget
+from contract.alert_receiver import AlertReceiver
 from contract.provider_stub import ProviderStub
 from helpers import clean_env, explain, harness_tool, run, tail, uv_binary
 from postgres import free_loopback_port
+from redis import RedisServer, RedisUnavailable
 
 HOST = "127.0.0.1"
 WORKERS = 2
@@ -507,10 +513,14 @@ class Deployment:
     fuzz_admin_email: str
     fuzz_admin_password: str
     server: ServerProcess
+    # The webhook that the server's security alerts are sent to (alert_receiver.py).
+    alerts: AlertReceiver
     payments: Payments | None = None
     # With uploads: the clamd the server scans with, and where it keeps the files.
     clamd: ClamdServer | None = None
     upload_dir: Path | None = None
+    # With rate_limit_store=redis: the Redis that holds the counters.
+    redis: RedisServer | None = None
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -586,12 +596,51 @@ def upload_settings(clamd: ClamdServer, upload_dir: Path) -> dict[str, str]:
     }
 
 
+def start_redis() -> RedisServer:
+    try:
+        return RedisServer.start()
+    except RedisUnavailable as error:
+        raise HarnessError(str(error)) from None
+
+
+def counts_in_redis(project: Path) -> bool:
+    """The project was generated with rate_limit_store=redis: it needs REDIS_URL to start."""
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    return bool(answers.get("rate_limit_store") == "redis")
+
+
+def role_url(database_url: str, role: str) -> str:
+    """The URL of `database_url`'s database for `role`, with a new password."""
+    parts = urlsplit(database_url)
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{role}:{secrets.token_urlsafe(24)}@{host}").geturl()
+
+
+def create_roles(
+    script: Path, database_url: str, env: Mapping[str, str], workdir: Path
+) -> dict[str, str]:
+    """PostgreSQL: the deployment's two roles, made by the project's `create-roles` as the
+    cluster's superuser. Returns their URLs: DATABASE_URL, the service's role, which may
+    only read and write rows, and MIGRATION_DATABASE_URL, the schema owner's, for `migrate`.
+
+    Roles belong to the whole cluster: they are named after the target's own database.
+    """
+    database = urlsplit(database_url).path.lstrip("/")
+    roles = {
+        "DATABASE_URL": role_url(database_url, f"{database}_app"),
+        "MIGRATION_DATABASE_URL": role_url(database_url, f"{database}_owner"),
+    }
+    bootstrap = {**env, **roles, "BOOTSTRAP_DATABASE_URL": database_url}
+    _run_command(script, ["create-roles"], bootstrap, workdir)
+    return roles
+
+
 @contextlib.contextmanager
 def running_deployment(
     target: ContractTarget, project: Path, database_url: str, workdir: Path
 ) -> Iterator[Deployment]:
-    """Start the provider's stub and clamd (when the target has them), then the deployment;
-    stop everything on exit."""
+    """Start the provider's stub, clamd and Redis (when the target has them), then the
+    deployment; stop everything on exit."""
     with contextlib.ExitStack() as stack:
         payments = None
         if target.payment_provider != "none":
@@ -605,8 +654,12 @@ def running_deployment(
             except ClamdUnavailable as error:
                 raise HarnessError(str(error)) from None
             stack.callback(clamd.stop)
+        redis = None
+        if target.rate_limit_store == "redis":
+            redis = start_redis()
+            stack.callback(redis.stop)
         yield stack.enter_context(
-            _running_deployment(target, project, database_url, workdir, payments, clamd)
+            _running_deployment(target, project, database_url, workdir, payments, clamd, redis)
         )
 
 
@@ -618,12 +671,14 @@ def _running_deployment(
     workdir: Path,
     payments: Payments | None,
     clamd: ClamdServer | None = None,
+    redis: RedisServer | None = None,
 ) -> Iterator[Deployment]:
     """Migrate, create the admin, start the production server; stop everything on exit."""
     workdir.mkdir(parents=True, exist_ok=True)
     script = project_script(project)
     certificates = make_certificates(workdir / "tls")
     mail = MailSink(certificates)
+    alerts = AlertReceiver()
     port = free_loopback_port()
     env = clean_env(
         {
@@ -637,6 +692,9 @@ def _running_deployment(
             "SSL_CERT_FILE": str(certificates.ca_file),
             **(payments.settings if payments else {}),
             **(upload_settings(clamd, workdir / "uploads") if clamd else {}),
+            # Plain redis:// with a password: production accepts it to a loopback address.
+            **({"REDIS_URL": redis.url()} if redis else {}),
+            **alerts.settings,
         }
     )
     # Two administrators: one for the tests, one that only the fuzzer signs in as.
@@ -645,10 +703,17 @@ def _running_deployment(
         "fuzz-operator@example.test": "Adm1n-" + secrets.token_urlsafe(18),
     }
     # The working directory holds no .env: only the settings above apply.
+    migrate_env = env
+    if target.database == "postgresql":
+        # The server runs as the role that may only read and write rows; only `migrate`
+        # gets the schema owner's URL, as compose.yaml does it (docs/database.md).
+        roles = create_roles(script, database_url, env, workdir)
+        env["DATABASE_URL"] = roles["DATABASE_URL"]
+        migrate_env = {**env, **roles}
     # `check` runs beside `migrate`, and the administrators are created side by side.
     with ThreadPoolExecutor(max_workers=2) as pool:
         checked = pool.submit(_run_command, script, ["check"], env, workdir)
-        _run_command(script, ["migrate"], env, workdir)
+        _run_command(script, ["migrate"], migrate_env, workdir)
         checked.result()
         created = [
             pool.submit(
@@ -685,6 +750,7 @@ def _running_deployment(
         verify=certificates.client_context(),
     )
     mail.start()
+    alerts.start()
     try:
         server.start()
         yield Deployment(
@@ -700,18 +766,34 @@ def _running_deployment(
             payments=payments,
             clamd=clamd,
             upload_dir=workdir / "uploads" if clamd else None,
+            redis=redis,
+            alerts=alerts,
         )
     finally:
         server.stop()
         mail.stop()
+        alerts.stop()
 
 
 def fetch_development_openapi(project: Path, database_url: str, workdir: Path) -> dict[str, Any]:
     """Start the project in development mode (plain HTTP, one worker), read its OpenAPI document, stop it.
 
     Production does not serve the document (deny by default), so the suite
-    reads the routes from a development server of the same project.
+    reads the routes from a development server of the same project (with a
+    Redis of its own when the project counts there).
     """
+    with contextlib.ExitStack() as stack:
+        extra: dict[str, str] = {}
+        if counts_in_redis(project):
+            redis = start_redis()
+            stack.callback(redis.stop)
+            extra["REDIS_URL"] = redis.url()
+        return _fetch_development_openapi(project, database_url, workdir, extra)
+
+
+def _fetch_development_openapi(
+    project: Path, database_url: str, workdir: Path, extra: Mapping[str, str]
+) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     script = project_script(project)
     port = free_loopback_port()
@@ -723,6 +805,7 @@ def fetch_development_openapi(project: Path, database_url: str, workdir: Path) -
             "DATABASE_URL": database_url,
             "ALLOWED_HOSTS": f"{HOST},localhost",
             "EMAIL_BACKEND": "console",
+            **extra,
         }
     )
     server = ServerProcess(

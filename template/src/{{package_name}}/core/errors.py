@@ -2,6 +2,8 @@
 
 Validation details name the field and the rule broken, never the submitted
 value: a rejected password or token must not come back in the response.
+Refusals that are security events (401, 403, 404, 429, CSRF, bad signatures)
+are reported to the monitor from here, so no route has to remember to (LOG-01).
 """
 
 from __future__ import annotations
@@ -15,12 +17,39 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from ..security.errors import AppError, ErrorDetail, envelope
+from ..security.errors import AppError, ErrorDetail, default_for, envelope
+from ..security.events import EventSink, SecurityEvent, kind_of_refusal
+from .context import client_ip
+from .database import utcnow
 
 
 def request_id_of(request: Request) -> str:
     request_id: str = request.state.request_id
     return request_id
+
+
+def report_refusal(request: Request, status: int, code: str) -> None:
+    """Hand the monitor the event of a refusal, when it is one; returns at once."""
+    kind = kind_of_refusal(status, code)
+    if kind is None:
+        return
+    events: EventSink = request.app.state.monitor
+    events.emit(
+        SecurityEvent(
+            kind=kind,
+            at=utcnow(),
+            ip=client_ip(request),
+            request_id=request_id_of(request),
+            # Set once the session is known (auth/dependencies.py); absent before.
+            actor_id=getattr(request.state, "actor_id", None),
+            detail={
+                "method": request.method,
+                "path": request.url.path,
+                "status": status,
+                "code": code,
+            },
+        )
+    )
 
 
 def _field(location: Sequence[Any]) -> str:
@@ -35,6 +64,7 @@ def validation_details(errors: Sequence[Any]) -> list[ErrorDetail]:
 async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, AppError):  # registered for AppError only
         raise exc
+    report_refusal(request, exc.status, exc.code)
     body = envelope(
         exc.status, request_id_of(request), code=exc.code, message=exc.message, details=exc.details
     )
@@ -68,6 +98,7 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers or {})
     if exc.status_code == 405 and (allow := allowed_methods(request)):
         headers["Allow"] = allow
+    report_refusal(request, exc.status_code, default_for(exc.status_code)[0])
     return JSONResponse(
         envelope(exc.status_code, request_id_of(request)),
         status_code=exc.status_code,

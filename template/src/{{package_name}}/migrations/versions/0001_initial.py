@@ -1,7 +1,7 @@
 """Initial schema: accounts, sessions, emailed tokens, notes, audit log, rate-limit counters.
 
-Optional features (MFA, payments, uploads) add their tables in branches of their
-own, which start from this revision, so that turning a feature on later (with
+Optional features add their tables in Alembic branches of their own, which
+start from this revision, so that turning a feature on later (with
 `copier update --data ...`) brings a migration that an existing database runs.
 
 Revision ID: 0001

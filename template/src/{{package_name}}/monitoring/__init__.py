@@ -1,0 +1,1 @@
+"""Security monitoring: the event stream, detection in the background, alerts (LOG-01..03)."""
