@@ -722,6 +722,18 @@ def test_ci_tests_against_postgresql_and_redis_exactly_when_chosen(ci_project: G
         assert environment["TEST_REDIS_URL"].startswith("redis://"), environment
 
 
+def test_ci_installs_a_pg_dump_as_new_as_the_server_exactly_when_postgresql(
+    ci_project: Generated,
+) -> None:
+    """DB-05: the backup tests run pg_dump, which refuses a server newer than itself."""
+    images = [image for image in ci_services(ci_project) if image.startswith("postgres:")]
+    installs = [c for c in ci_commands(ci_project) if "postgresql-client-" in c]
+    assert bool(installs) is (ci_project["database"] == "postgresql"), installs
+    for image in images:
+        server = image.removeprefix("postgres:").split("-")[0]
+        assert any(f"postgresql-client-{server}" in c for c in installs), (image, installs)
+
+
 def test_ci_tests_uploads_against_clamav_exactly_when_chosen(ci_project: Generated) -> None:
     """CI-02: a clamd service container and TEST_CLAMAV_ADDRESS exactly when file_uploads is on."""
     images = ci_services(ci_project)
