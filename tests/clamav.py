@@ -24,7 +24,6 @@ import os
 import pwd
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -33,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers import stop_process_group
 from postgres import free_loopback_port
 
 OS_USERS = ("clamav", "nobody")
@@ -223,18 +223,8 @@ class ClamdServer:
         )
 
     def _terminate(self) -> None:
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
         # A group of its own (start_new_session): runuser and clamd stop together.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(STOP_TIMEOUT_SECONDS)
+        stop_process_group(self.process, STOP_TIMEOUT_SECONDS)
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tomllib
@@ -142,6 +144,24 @@ def copier_copy_cli(
         env=clean_env(),
         timeout=timeout,
     )
+
+
+def stop_process_group(process: subprocess.Popen[Any] | None, timeout: float) -> None:
+    """Stop a server started with `start_new_session=True`, and everything it started.
+
+    SIGTERM to the whole group (runuser and the server, a server and its
+    workers), SIGKILL when it does not stop within `timeout`.
+    """
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout)
 
 
 def tail(text: str, lines: int = 80) -> str:

@@ -25,7 +25,6 @@ import os
 import pwd
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from helpers import stop_process_group
 from postgres import free_loopback_port
 
 OS_USERS = ("redis", "nobody")
@@ -258,17 +258,7 @@ class RedisServer:
         )
 
     def _terminate(self) -> None:
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(STOP_TIMEOUT_SECONDS)
+        stop_process_group(self.process, STOP_TIMEOUT_SECONDS)
 
     def _output_tail(self, lines: int = 30) -> str:
         text = ""

@@ -58,7 +58,7 @@ from clamav import ClamdServer, ClamdUnavailable
 from combinations import ContractTarget
 from contract.alert_receiver import AlertReceiver
 from contract.provider_stub import ProviderStub
-from helpers import clean_env, explain, harness_tool, run, tail, uv_binary
+from helpers import clean_env, explain, harness_tool, run, stop_process_group, tail, uv_binary
 from postgres import free_loopback_port
 from redis import RedisServer, RedisUnavailable
 
@@ -382,14 +382,7 @@ class ServerProcess:
         process = self.process
         if process is None or process.poll() is not None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(STOP_TIMEOUT)
+        stop_process_group(process, STOP_TIMEOUT)
         # Workers left behind by a parent that died first belong to the group too.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
