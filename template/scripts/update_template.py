@@ -10,8 +10,9 @@ Copier itself exits 0 even when it leaves conflicts behind:
   from the last commit and reported.
 
 After a clean update it refreshes `uv.lock`, since the template may have
-changed the dependencies. It writes a summary (the versions, the CHANGELOG entries in between, anything to
-resolve) for the pull or merge request that the scheduled CI job opens.
+changed the dependencies. It writes a summary (the versions, the CHANGELOG
+entries in between, anything to resolve) for the pull or merge request that the
+scheduled CI job opens.
 
 Exit status: 0 updated cleanly (or nothing to do), 1 conflicts to resolve by
 hand, 2 the update could not run. Only the standard library is needed here.

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -90,6 +93,20 @@ def link_token(body: str) -> str:
 
 
 PROJECT = Path(__file__).resolve().parent.parent
+
+# TYPE-01's mypy run, started when the tests are collected (conftest.py).
+MYPY_RUN = pytest.StashKey[subprocess.Popen[str]]()
+
+
+def start_mypy() -> subprocess.Popen[str]:
+    """`mypy` on this project, as pyproject.toml configures it, in the background."""
+    return subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
+        [sys.executable, "-m", "mypy", "--config-file", str(PROJECT / "pyproject.toml")],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def read(name: str) -> str:

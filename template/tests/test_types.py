@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from mypy import api
 
-PROJECT = Path(__file__).resolve().parent.parent
+from helpers import MYPY_RUN, start_mypy
+
+MYPY_TIMEOUT_SECONDS = 600
 
 
 @pytest.mark.checklist("TYPE-01")
-def test_the_code_and_the_tests_pass_mypy_strict(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(PROJECT)
-    report, errors, status = api.run(["--config-file", str(PROJECT / "pyproject.toml")])
-    assert status == 0, report + errors
+def test_the_code_and_the_tests_pass_mypy_strict(pytestconfig: pytest.Config) -> None:
+    mypy = pytestconfig.stash.get(MYPY_RUN, None) or start_mypy()
+    report, errors = mypy.communicate(timeout=MYPY_TIMEOUT_SECONDS)
+    assert mypy.returncode == 0, report + errors

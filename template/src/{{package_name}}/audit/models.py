@@ -12,6 +12,9 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from ..core.database import Base, UUIDPrimaryKey, utcnow
 
+# Targets are emails (up to 254 characters) and ids; longer ones are cut to fit.
+TARGET_LENGTH = 200
+
 
 class AuditEvent(UUIDPrimaryKey, Base):
     __tablename__ = "audit_events"
@@ -21,7 +24,7 @@ class AuditEvent(UUIDPrimaryKey, Base):
     # No foreign key: the trail must outlive the accounts it mentions.
     actor_id: Mapped[uuid.UUID | None]
     action: Mapped[str] = mapped_column(String(64), index=True)
-    target: Mapped[str | None] = mapped_column(String(200))
+    target: Mapped[str | None] = mapped_column(String(TARGET_LENGTH))
     ip: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

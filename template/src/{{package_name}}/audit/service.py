@@ -1,8 +1,8 @@
 """Recording and reading audit events.
 
-An audited action that is also a security event (a sign-in, a lockout, an MFA
-or admin change; security/events.py `AUDITED`) is handed to the monitor once
-its transaction commits: a rolled-back action never shows in the event stream.
+An audited action that is also a security event (a sign-in, a lockout, a
+password or admin change; security/events.py `AUDITED`) is handed to the monitor
+once its transaction commits: a rolled-back action never shows in the stream.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ..core.context import RequestContext
 from ..core.database import utcnow
 from ..security.events import AUDITED, EventSink, SecurityEvent
 from ..security.redaction import redact
-from .models import AuditEvent
+from .models import TARGET_LENGTH, AuditEvent
 
 # session.info key of the security events waiting for their transaction to commit.
 PENDING_EVENTS = "pending_security_events"
@@ -37,6 +37,8 @@ def record(
     Pass the request's session to make the event part of the action it
     describes, or a session of its own for refusals (whose request rolls back).
     """
+    if target is not None:
+        target = target[:TARGET_LENGTH]
     audit_event = AuditEvent(
         at=utcnow(),
         actor_id=actor_id,

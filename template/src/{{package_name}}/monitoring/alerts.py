@@ -1,9 +1,9 @@
-"""Where alerts go (LOG-03): a webhook (JSON POST) and/or email.
+"""Where alerts go (LOG-03): an alert webhook (a JSON POST) and/or email.
 
 Both run on the monitor's alert thread, never on a request's: a receiver that
 is down or hangs costs that thread its timeouts and retries, and nobody waits.
-A webhook URL often carries a token in its path (chat tools work that way), so
-neither the URL nor an error text that may quote it is ever logged.
+An alert webhook's URL often carries a token in its path (chat tools work that
+way), so neither the URL nor an error text that may quote it is ever logged.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ class Channel(Protocol):
         ...
 
 
-class WebhookChannel:
+class AlertWebhook:
     """POSTs the alert as JSON, with a timeout per attempt and bounded retries with backoff."""
 
-    name = "webhook"
+    name = "alert_webhook"
 
     def __init__(
         self,
@@ -77,10 +77,10 @@ class WebhookChannel:
         raise DeliveryError(f"{reason} after {attempt} attempt(s)")
 
 
-class EmailChannel:
+class AlertEmail:
     """Sends the alert through the service's own mail backend."""
 
-    name = "email"
+    name = "alert_email"
 
     def __init__(
         self, sender: Sender, recipients: Sequence[str], *, service: str, environment: str
