@@ -74,9 +74,17 @@ from fastapi.testclient import TestClient
 def test_greetings_need_a_session(client: TestClient) -> None:
     assert client.get("/api/greetings").status_code == 401
 '''
-MOUNT_AFTER = "    protected.include_router(notes_router)\n"
-MOUNT_LINE = "    protected.include_router(greetings_router)\n"
-IMPORT_AFTER = "from .health.routes import router as health_router\n"
+# Places in app.py that the template has not changed since the previous release.
+MOUNT_BEFORE = "    # Added last means outermost: SecurityMiddleware sees every response.\n"
+MOUNT_LINES = """\
+    app.include_router(
+        greetings_router,
+        prefix=API_PREFIX,
+        dependencies=[Depends(verify_csrf), Depends(require_authenticated)],
+    )
+
+"""
+IMPORT_AFTER = "from .core.openapi import API_ERRORS, TRANSPORT_ERRORS, error_responses\n"
 IMPORT_LINE = "from .greetings.routes import router as greetings_router\n"
 README_TEAM_SECTION = "## Our team's notes\n\nOn-call: #payments-oncall.\n\n"
 README_TEAM_BEFORE = "## The two commands\n"
@@ -213,9 +221,9 @@ def add_local_work(project: Project) -> None:
     project.write(f"src/{PACKAGE}/greetings/routes.py", GREETINGS_ROUTES)
     project.write("tests/test_greetings.py", GREETINGS_TEST)
     app = project.read(f"src/{PACKAGE}/app.py")
-    assert IMPORT_AFTER in app and MOUNT_AFTER in app
+    assert IMPORT_AFTER in app and MOUNT_BEFORE in app
     app = app.replace(IMPORT_AFTER, IMPORT_AFTER + IMPORT_LINE)
-    project.write(f"src/{PACKAGE}/app.py", app.replace(MOUNT_AFTER, MOUNT_AFTER + MOUNT_LINE))
+    project.write(f"src/{PACKAGE}/app.py", app.replace(MOUNT_BEFORE, MOUNT_LINES + MOUNT_BEFORE))
     readme = project.read("README.md")
     assert README_TEAM_BEFORE in readme
     project.write(
@@ -270,7 +278,7 @@ def test_update_from_the_previous_release_keeps_local_work_secrets_and_rows(
 
     # The team's work is still there, merged with the template's changes.
     app = project.read(f"src/{PACKAGE}/app.py")
-    assert IMPORT_LINE in app and MOUNT_LINE in app
+    assert IMPORT_LINE in app and MOUNT_LINES + MOUNT_BEFORE in app
     assert project.read(f"src/{PACKAGE}/greetings/routes.py") == GREETINGS_ROUTES
     assert project.read("tests/test_greetings.py") == GREETINGS_TEST
     assert README_TEAM_SECTION + README_TEAM_BEFORE in project.read("README.md")
