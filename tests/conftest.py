@@ -23,7 +23,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 from pytest_copie.plugin import Result
@@ -318,43 +318,41 @@ def mypy_cache_dir(shared_dir: Path) -> Path:
 # --- real servers -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """A throwaway PostgreSQL cluster for the session: fails (never skips) when PostgreSQL is missing."""
+class Server(Protocol):
+    def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Server)
+
+
+def running(start: Callable[[], S], unavailable: type[Exception]) -> Iterator[S]:
+    """A server for the session, stopped afterwards; a missing one fails the tests, never skips."""
     try:
-        server = PostgresServer.start()
-    except PostgresUnavailable as exc:
+        server = start()
+    except unavailable as exc:
         pytest.fail(str(exc), pytrace=False)
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL cluster for the session: fails (never skips) when PostgreSQL is missing."""
+    yield from running(PostgresServer.start, PostgresUnavailable)
 
 
 @pytest.fixture(scope="session")
 def clamd() -> Iterator[ClamdServer]:
     """A throwaway clamd knowing the EICAR test string: fails (never skips) when clamd is missing."""
-    try:
-        server = ClamdServer.start()
-    except ClamdUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running(ClamdServer.start, ClamdUnavailable)
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A throwaway redis-server with a password: fails (never skips) when redis-server is missing."""
-    try:
-        server = RedisServer.start()
-    except RedisUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running(RedisServer.start, RedisUnavailable)
 
 
 @pytest.fixture
