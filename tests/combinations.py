@@ -6,7 +6,10 @@ pairwise-covering subset. Answers that do not change Python code
 (`ci_provider`, `python_version`) rotate through their values so that each
 value is rendered at least once.
 
-When Django joins, add it to `FRAMEWORKS`: every layer picks it up.
+Not every framework offers every answer yet: `FRAMEWORK_LIMITS` lists what
+each one refuses (copier.yml's validators refuse the same, and
+tests/test_questions.py checks that they agree), and every layer tests only
+the combinations a user can generate.
 """
 
 from __future__ import annotations
@@ -14,19 +17,39 @@ from __future__ import annotations
 import itertools
 import random
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 Answers = Mapping[str, Any]
 
-FRAMEWORKS: tuple[str, ...] = ("fastapi",)
+FRAMEWORKS: tuple[str, ...] = ("fastapi", "django")
 DATABASES: tuple[str, ...] = ("sqlite", "postgresql")
 PAYMENT_PROVIDERS: tuple[str, ...] = ("stripe", "paddle", "lemonsqueezy", "none")
 FILE_UPLOADS: tuple[bool, ...] = (True, False)
 RATE_LIMIT_STORES: tuple[str, ...] = ("database", "redis")
 CI_PROVIDERS: tuple[str, ...] = ("github", "gitlab", "none")
 PYTHON_VERSIONS: tuple[str, ...] = ("3.11", "3.12", "3.13")
+
+
+# What a framework does not offer yet: question -> the values it accepts. Django
+# is built in stages (issue 8); its first serves SQLite with counters in the
+# database, without payments, MFA or uploads.
+FRAMEWORK_LIMITS: dict[str, dict[str, frozenset[Any]]] = {
+    "django": {
+        "database": frozenset({"sqlite"}),
+        "payment_provider": frozenset({"none"}),
+        "mfa": frozenset({False}),
+        "file_uploads": frozenset({False}),
+        "rate_limit_store": frozenset({"database"}),
+    },
+}
+
+
+def supported(answers: Answers) -> bool:
+    """Whether copier.yml accepts these answers together (FRAMEWORK_LIMITS)."""
+    limits = FRAMEWORK_LIMITS.get(answers.get("framework", FRAMEWORKS[0]), {})
+    return all(answers[q] in accepted for q, accepted in limits.items() if q in answers)
 
 
 @dataclass(frozen=True)
@@ -85,7 +108,14 @@ RICHEST: dict[str, Any] = {
 
 
 def richest_answers(framework: str) -> dict[str, Any]:
-    return {**RICHEST, "framework": framework}
+    """RICHEST for this framework, within what it offers (FRAMEWORK_LIMITS)."""
+    answers = {**RICHEST, "framework": framework}
+    for question, accepted in FRAMEWORK_LIMITS.get(framework, {}).items():
+        if answers[question] not in accepted:
+            answers[question] = max(accepted, key=str)
+    if not answers["mfa"]:
+        del answers["require_admin_mfa"]
+    return answers
 
 
 @dataclass(frozen=True)
@@ -116,9 +146,15 @@ def _rotate(index: int) -> tuple[Value, ...]:
     return (ci[index % len(ci)], py[(index // len(ci)) % len(py)])
 
 
+def _answers_of(values: Iterable[Value]) -> dict[str, Any]:
+    return {q: a for value in values for q, a in value.answers}
+
+
 def all_code_combinations() -> list[Combination]:
-    """Every combination of the code-changing answers, with rotating CI and Python values."""
-    rows = itertools.product(*CODE_DIMENSIONS.values())
+    """Every supported combination of the code-changing answers, with rotating CI and Python values."""
+    rows = [
+        row for row in itertools.product(*CODE_DIMENSIONS.values()) if supported(_answers_of(row))
+    ]
     return [Combination((*row, *_rotate(i))) for i, row in enumerate(rows)]
 
 
@@ -141,9 +177,15 @@ def all_pairs(sizes: Sequence[int]) -> set[Pair]:
     return pairs
 
 
-def _greedy_rows(sizes: Sequence[int], rng: random.Random) -> list[tuple[int, ...]]:
-    uncovered = all_pairs(sizes)
-    candidates = list(itertools.product(*(range(n) for n in sizes)))
+Allowed = Callable[[tuple[int, ...]], bool]
+
+
+def _greedy_rows(
+    sizes: Sequence[int], rng: random.Random, allowed: Allowed
+) -> list[tuple[int, ...]]:
+    candidates = [row for row in itertools.product(*(range(n) for n in sizes)) if allowed(row)]
+    # A pair that no allowed row holds cannot be covered, and is not asked for.
+    uncovered = all_pairs(sizes) & set().union(*map(_pairs_of, candidates))
     rows: list[tuple[int, ...]] = []
     while uncovered:
         scored = [(len(_pairs_of(row) & uncovered), row) for row in candidates]
@@ -156,8 +198,11 @@ def _greedy_rows(sizes: Sequence[int], rng: random.Random) -> list[tuple[int, ..
     return rows
 
 
-def pairwise_rows(sizes: Sequence[int], attempts: int = 50) -> list[tuple[int, ...]]:
-    """A small set of rows (value indexes) in which every pair of values appears.
+def pairwise_rows(
+    sizes: Sequence[int], attempts: int = 50, allowed: Allowed = lambda row: True
+) -> list[tuple[int, ...]]:
+    """A small set of allowed rows (value indexes) in which every pair of values of
+    some allowed row appears.
 
     Greedy: repeatedly take a row of the full product that covers the most
     pairs not yet covered, breaking ties at random. A few seeded attempts are
@@ -166,7 +211,7 @@ def pairwise_rows(sizes: Sequence[int], attempts: int = 50) -> list[tuple[int, .
     """
     best: list[tuple[int, ...]] | None = None
     for seed in range(attempts):
-        rows = _greedy_rows(sizes, random.Random(seed))
+        rows = _greedy_rows(sizes, random.Random(seed), allowed)
         if best is None or len(rows) < len(best):
             best = rows
     return sorted(best or [])
@@ -185,7 +230,10 @@ def pairwise_code_combinations() -> list[Combination]:
     deep layer installs the project and must not download another Python.
     """
     dims = list(CODE_DIMENSIONS.values())
-    rows = pairwise_rows([len(d) for d in dims])
+    rows = pairwise_rows(
+        [len(d) for d in dims],
+        allowed=lambda row: supported(_answers_of(dims[d][v] for d, v in enumerate(row))),
+    )
     py = next(
         v
         for v in ROTATING_DIMENSIONS["python_version"]
@@ -211,31 +259,30 @@ def covered_pairs(combinations: Iterable[Combination]) -> set[frozenset[tuple[st
 
 
 def required_pairs() -> set[frozenset[tuple[str, str]]]:
-    labels = list(CODE_DIMENSIONS)
-    required: set[frozenset[tuple[str, str]]] = set()
-    for a, b in itertools.combinations(labels, 2):
-        for va in CODE_DIMENSIONS[a]:
-            for vb in CODE_DIMENSIONS[b]:
-                required.add(frozenset({(a, va.label), (b, vb.label)}))
-    return required
+    """Every pair of code-changing values that some supported combination holds."""
+    return covered_pairs(all_code_combinations())
 
 
 # --- the contract layer ---------------------------------------------------------------
 
-# What the contract layer serves, beyond framework, database and payment provider.
-# Features whose routes are not built yet are off, so that the black-box suite
-# meets exactly the API.md rules that exist. When a feature lands, turn it on
-# here and add its tests to tests/contract/.
-# MFA is on with administrators required to enrol (tests/contract/test_mfa.py):
-# the harness gives the server ENCRYPTION_KEYS, and the administrators of the
-# suite and of the fuzzer enrol through the API on their first sign-in.
+# What the contract layer serves, beyond framework, database and payment provider:
+# every feature a framework offers. MFA is on with administrators required to
+# enrol (tests/contract/test_mfa.py): the harness gives the server
+# ENCRYPTION_KEYS, and the administrators of the suite and of the fuzzer enrol
+# through the API on their first sign-in. Uploads (tests/contract/test_uploads.py):
+# the harness starts a clamd per target.
 CONTRACT_FEATURES: dict[str, Any] = {
     "mfa": True,
     "require_admin_mfa": True,
-    # Uploads (tests/contract/test_uploads.py): the harness starts a clamd per target.
     "file_uploads": True,
     "ci_provider": "none",
 }
+
+
+def offered(framework: str, question: str, wanted: Any, fallback: Any) -> Any:
+    """`wanted` if the framework offers it as the answer to `question`, else `fallback`."""
+    accepted = FRAMEWORK_LIMITS.get(framework, {}).get(question)
+    return wanted if accepted is None or wanted in accepted else fallback
 
 
 @dataclass(frozen=True)
@@ -260,19 +307,30 @@ class ContractTarget:
         return f"{self.framework}-{self.database}-{self.payment_provider}"
 
     @property
+    def features(self) -> dict[str, Any]:
+        """CONTRACT_FEATURES, turned off where the framework does not offer them yet."""
+        features = {
+            question: offered(self.framework, question, wanted, False)
+            for question, wanted in CONTRACT_FEATURES.items()
+        }
+        if not features["mfa"]:
+            del features["require_admin_mfa"]
+        return features
+
+    @property
     def mfa(self) -> bool:
         """The target serves the MFA routes (API.md `/api/auth/mfa/...`)."""
-        return bool(CONTRACT_FEATURES["mfa"])
+        return bool(self.features["mfa"])
 
     @property
     def admin_mfa(self) -> bool:
         """Administrators reach admin routes only with MFA enabled (403 `mfa_required` before)."""
-        return self.mfa and bool(CONTRACT_FEATURES.get("require_admin_mfa"))
+        return self.mfa and bool(self.features.get("require_admin_mfa"))
 
     @property
     def file_uploads(self) -> bool:
         """The target serves `/api/files`, scanning with the clamd the harness starts for it."""
-        return bool(CONTRACT_FEATURES["file_uploads"])
+        return bool(self.features["file_uploads"])
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -283,7 +341,7 @@ class ContractTarget:
             "python_version": local_python_version(),
             "payment_provider": self.payment_provider,
             "rate_limit_store": self.rate_limit_store,
-            **CONTRACT_FEATURES,
+            **self.features,
         }
 
 
@@ -298,27 +356,30 @@ FULL_TARGET_STORES: dict[str, str] = {"sqlite": "database", "postgresql": "redis
 def contract_targets() -> list[ContractTarget]:
     """The one list the contract layer runs against.
 
-    Every framework on every database with the whole suite (each database with
-    its own payment provider and counter store), plus, per framework, a
-    payments-only target for each provider that no full target carries.
+    Every framework on every database it offers with the whole suite (each
+    database with its own payment provider and counter store, within what the
+    framework offers), plus, per framework, a payments-only target for each
+    provider it offers that no full target carries.
     """
-    paying = [p for p in PAYMENT_PROVIDERS if p != "none"]
     targets: list[ContractTarget] = []
     for framework in FRAMEWORKS:
         full = [
             ContractTarget(
                 framework,
                 d,
-                FULL_TARGET_PROVIDERS[d],
-                rate_limit_store=FULL_TARGET_STORES[d],
+                offered(framework, "payment_provider", FULL_TARGET_PROVIDERS[d], "none"),
+                rate_limit_store=offered(
+                    framework, "rate_limit_store", FULL_TARGET_STORES[d], "database"
+                ),
             )
             for d in DATABASES
+            if offered(framework, "database", d, None)
         ]
         carried = {t.payment_provider for t in full}
         targets += full
         targets += [
-            ContractTarget(framework, DATABASES[0], p, payments_only=True)
-            for p in paying
-            if p not in carried
+            ContractTarget(framework, full[0].database, p, payments_only=True)
+            for p in PAYMENT_PROVIDERS
+            if p != "none" and p not in carried and offered(framework, "payment_provider", p, None)
         ]
     return targets

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import math
 
 import pytest
 
 from combinations import (
     CODE_DIMENSIONS,
+    FRAMEWORK_LIMITS,
+    FRAMEWORKS,
     PYTHON_VERSIONS,
     all_code_combinations,
     all_pairs,
@@ -16,6 +17,7 @@ from combinations import (
     pairwise_code_combinations,
     pairwise_rows,
     required_pairs,
+    supported,
 )
 
 pytestmark = pytest.mark.fast
@@ -23,11 +25,46 @@ pytestmark = pytest.mark.fast
 
 def test_fast_layer_renders_every_combination_of_the_code_changing_answers() -> None:
     combos = all_code_combinations()
-    expected = math.prod(len(values) for values in CODE_DIMENSIONS.values())
+    expected = sum(
+        1
+        for row in itertools.product(*CODE_DIMENSIONS.values())
+        if supported({q: a for value in row for q, a in value.answers})
+    )
     assert len(combos) == expected
     code_parts = {tuple(v for v in c.values if v.dimension in CODE_DIMENSIONS) for c in combos}
     assert len(code_parts) == expected, "a combination is rendered twice"
     assert len({c.id for c in combos}) == expected, "test ids must be unique"
+
+
+def test_every_framework_is_rendered_with_every_value_it_accepts() -> None:
+    combos = all_code_combinations()
+    for framework in FRAMEWORKS:
+        for question, values in CODE_DIMENSIONS.items():
+            if question == "framework":
+                continue
+            accepted = {
+                value.label
+                for value in values
+                if supported({"framework": framework, **dict(value.answers)})
+            }
+            seen = {
+                value.label
+                for c in combos
+                if c["framework"] == framework
+                for value in c.values
+                if value.dimension == question
+            }
+            assert seen == accepted, (framework, question)
+
+
+def test_limits_name_only_real_frameworks_questions_and_values() -> None:
+    for framework, limits in FRAMEWORK_LIMITS.items():
+        assert framework in FRAMEWORKS
+        for question, accepted in limits.items():
+            values = {
+                a for value in CODE_DIMENSIONS[question] for q, a in value.answers if q == question
+            }
+            assert accepted and accepted <= values, (framework, question)
 
 
 @pytest.mark.parametrize("question", ["ci_provider", "python_version"])

@@ -70,6 +70,26 @@ CASES: dict[str, dict[str, Any]] = {
         "author_name": "Équipe Données & Co.",
         "description": "Keeps the ledger: #1 for money, 100% audited; no $HOME here.",
     },
+    "django-github-sqlite-py3.12": {
+        "framework": "django",
+        "ci_provider": "github",
+        "database": "sqlite",
+        "rate_limit_store": "database",
+        "python_version": "3.12",
+        "file_uploads": False,
+        "mfa": False,
+        "payment_provider": "none",
+    },
+    "django-gitlab-sqlite-py3.11": {
+        "framework": "django",
+        "ci_provider": "gitlab",
+        "database": "sqlite",
+        "rate_limit_store": "database",
+        "python_version": "3.11",
+        "file_uploads": False,
+        "mfa": False,
+        "payment_provider": "none",
+    },
     "none-postgresql-redis-py3.12": {
         "ci_provider": "none",
         "database": "postgresql",
@@ -355,7 +375,7 @@ def test_secrets_and_local_state_stay_out_of_the_build_context(project: Generate
         "pyproject.toml",
         "uv.lock",
         "README.md",
-        f"src/{project.slug.replace('-', '_')}/app.py",
+        f"src/{project.slug.replace('-', '_')}/cli.py",
     ):
         assert not dockerignore_excludes(patterns, needed), (
             f".dockerignore leaves out {needed}, the build needs it"

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from combinations import CODE_DIMENSIONS, FRAMEWORK_LIMITS, FRAMEWORKS, supported
 from helpers import copier_copy_cli, explain, files_under, project_dir_of
 
 pytestmark = pytest.mark.fast
@@ -108,3 +109,32 @@ def test_package_name_is_not_stored_in_the_answers_file(copie: Any) -> None:
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert "package_name" not in answers
     assert answers["project_slug"] == "acme-billing-api"
+
+
+# --- what each framework offers (combinations.FRAMEWORK_LIMITS) ----------------------------
+
+REFUSED_BY_FRAMEWORK = [
+    pytest.param(framework, question, value, id=f"{framework}-{question}={value}")
+    for framework, limits in FRAMEWORK_LIMITS.items()
+    for question, accepted in limits.items()
+    for value in sorted(
+        {a for v in CODE_DIMENSIONS[question] for q, a in v.answers if q == question} - accepted,
+        key=str,
+    )
+]
+
+
+@pytest.mark.parametrize(("framework", "question", "value"), REFUSED_BY_FRAMEWORK)
+def test_an_answer_the_framework_does_not_offer_yet_is_refused_by_name(
+    copie: Any, framework: str, question: str, value: Any
+) -> None:
+    result = copie.copy(extra_answers={"framework": framework, question: value})
+    assert_rejected_before_rendering(copie, result, question)
+    assert framework.capitalize() in str(result.exception)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_defaults_fit_what_each_framework_offers(copie: Any, framework: str) -> None:
+    result = copie.copy(extra_answers={"framework": framework})
+    assert result.exception is None, result.exception
+    assert supported(result.answers), result.answers

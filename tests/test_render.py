@@ -79,6 +79,18 @@ def ci_is(provider: str) -> Callable[[Answers], bool]:
     return rule
 
 
+def fastapi_app(answers: Answers) -> bool:
+    return bool(answers["framework"] == "fastapi")
+
+
+def django_app(answers: Answers) -> bool:
+    return bool(answers["framework"] == "django")
+
+
+fastapi_app.__name__ = "framework == 'fastapi'"
+django_app.__name__ = "framework == 'django'"
+
+
 def mfa_on(answers: Answers) -> bool:
     return bool(answers["mfa"])
 
@@ -145,6 +157,15 @@ FILE_RULES: tuple[FileRule, ...] = (
     FileRule((".env.example",), always, "documents every setting"),
     FileRule((".env",), always, "fresh secrets written at generation"),
     FileRule(("src/{package}/__init__.py",), always, "the package is named after the slug"),
+    FileRule(("src/{package}/cli.py",), always, "serve, migrate, check, create-admin, backups"),
+    FileRule(("src/{package}/settings.py",), always, "settings and the production guard"),
+    FileRule(("src/{package}/security/",), always, "the framework-free security primitives"),
+    FileRule(("src/{package}/app.py",), fastapi_app, "the FastAPI application factory"),
+    FileRule(("alembic.ini",), fastapi_app, "Alembic migrations"),
+    FileRule(("src/{package}/auth/",), fastapi_app, "FastAPI's accounts and sessions"),
+    FileRule(("src/{package}/config/",), django_app, "Django settings, URLs and the NinjaAPI"),
+    FileRule(("src/{package}/accounts/",), django_app, "Django's accounts app"),
+    FileRule(("src/{package}/admin_api/",), django_app, "Django's admin routes app"),
     FileRule(("tests/",), always, "the project ships its own test suite"),
     FileRule(("scripts/backup",), always, "backups for cron and operators (DB-05)"),
     FileRule(("scripts/restore",), always, "restores for operators (DB-05)"),

@@ -44,6 +44,9 @@ TARGETS = contract_targets()
 PAYMENTS_MARKER = "payments"
 # Tests of what Redis brings (test_redis.py) run on the targets that count there.
 REDIS_MARKER = "counts_in_redis"
+# Tests of an optional feature run on the targets that serve it.
+MFA_MARKER = "mfa"
+UPLOADS_MARKER = "uploads"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,21 +60,41 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{REDIS_MARKER}: a contract test of the Redis counters, run on the targets with "
         "rate_limit_store=redis",
     )
+    config.addinivalue_line(
+        "markers", f"{MFA_MARKER}: a contract test of MFA, run on the targets that serve it"
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{UPLOADS_MARKER}: a contract test of uploads, run on the targets that serve them",
+    )
+
+
+def serves(target: ContractTarget, definition: pytest.Function) -> bool:
+    """Whether the target runs this test: a payments-only target runs only payment tests,
+    and a test of a feature (payments, MFA, uploads, Redis) runs where the feature is."""
+
+    def marked(name: str) -> bool:
+        return definition.get_closest_marker(name) is not None
+
+    if marked(PAYMENTS_MARKER):
+        return target.payment_provider != "none"
+    return not target.payments_only and all(
+        (
+            not marked(REDIS_MARKER) or target.rate_limit_store == "redis",
+            not marked(MFA_MARKER) or target.mfa,
+            not marked(UPLOADS_MARKER) or target.file_uploads,
+        )
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every target runs every test, except that a payments-only target runs only payment
-    tests, and only targets that count in Redis run the Redis tests."""
     if "target" in metafunc.fixturenames:
-        payments = metafunc.definition.get_closest_marker(PAYMENTS_MARKER) is not None
-        redis = metafunc.definition.get_closest_marker(REDIS_MARKER) is not None
         metafunc.parametrize(
             "target",
             [
                 pytest.param(t, id=t.id, marks=pytest.mark.xdist_group(f"contract-{t.id}"))
                 for t in TARGETS
-                if (payments or not t.payments_only)
-                and (not redis or t.rate_limit_store == "redis")
+                if serves(t, metafunc.definition)
             ],
             scope="session",
         )

@@ -117,7 +117,8 @@ class SessionPool:
     """The session the cases use, replaced when it ends or has served enough cases.
 
     With `admin` credentials the pool signs in as that administrator (never
-    re-authenticated, so role changes and deletions stay refused); otherwise
+    re-authenticated, so role changes and deletions stay refused), completing
+    or enrolling its second factor when `admin_mfa` says the project demands it; otherwise
     it signs up a new user each time. With `half_open`, that user enables MFA
     and signs in again with the password only: the session owes its second
     factor, the one `POST /api/auth/mfa/verify` answers.
@@ -130,8 +131,10 @@ class SessionPool:
         admin: tuple[str, str] | None = None,
         uses_per_user: int = USES_PER_USER,
         half_open: bool = False,
+        admin_mfa: bool = False,
     ) -> None:
         self.base_url = base_url
+        self.admin_mfa = admin_mfa
         self.half_open = half_open
         self.ca_file = ca_file
         self.admin = admin
@@ -178,7 +181,7 @@ class SessionPool:
             if login.status_code != 200:
                 raise RuntimeError(f"fuzz login failed: {login.status_code} {login.text}")
             cookies = dict(_cookie(h)[:2] for h in _set_cookies(login.headers))
-            if self.admin is not None:
+            if self.admin is not None and self.admin_mfa:
                 cookies = self._second_factor(client, login.json(), cookies)
             elif self.half_open:
                 cookies = self._half_open(client, body, cookies)
@@ -243,6 +246,7 @@ ADMIN_POOL = SessionPool(
     os.environ["CONTRACT_BASE_URL"],
     os.environ["CONTRACT_CA_FILE"],
     admin=(os.environ["CONTRACT_ADMIN_EMAIL"], os.environ["CONTRACT_ADMIN_PASSWORD"]),
+    admin_mfa=bool(os.environ.get("CONTRACT_ADMIN_MFA")),
 )
 CHECKOUT_POOL = SessionPool(
     os.environ["CONTRACT_BASE_URL"],

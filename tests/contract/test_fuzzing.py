@@ -47,6 +47,8 @@ def test_schemathesis_finds_no_failure(
             "CONTRACT_CA_FILE": str(deployment.ca_file),
             "CONTRACT_ADMIN_EMAIL": deployment.fuzz_admin_email,
             "CONTRACT_ADMIN_PASSWORD": deployment.fuzz_admin_password,
+            # Administrators enrol in MFA only where the project requires it of them.
+            "CONTRACT_ADMIN_MFA": "1" if target.admin_mfa else "",
         }
     )
     done = run(

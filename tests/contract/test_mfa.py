@@ -37,7 +37,7 @@ from contract.client import (
 from contract.servers import ENCRYPTION_KEYS, Deployment, new_encryption_key
 from contract.totp import Authenticator, code_outside_window, parse_otpauth_uri
 
-pytestmark = pytest.mark.contract
+pytestmark = [pytest.mark.contract, pytest.mark.mfa]
 
 Make = Callable[..., Account]
 SignIn = Callable[..., Browser]
@@ -57,12 +57,6 @@ ADMIN_ROUTES = (
 BASE32 = re.compile(r"^[A-Z2-7]+=*$")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 PARAMETER = re.compile(r"\{[^}]+\}")
-
-
-@pytest.fixture(autouse=True)
-def _needs_mfa(target: ContractTarget) -> None:
-    if not target.mfa:
-        pytest.fail(f"{target.id} serves no MFA routes: combinations.CONTRACT_FEATURES has mfa off")
 
 
 @pytest.fixture

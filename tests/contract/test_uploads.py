@@ -29,7 +29,7 @@ import pytest
 from contract.client import Browser, assert_error, assert_security_headers
 from contract.servers import Deployment
 
-pytestmark = pytest.mark.contract
+pytestmark = [pytest.mark.contract, pytest.mark.uploads]
 
 FILES = "/api/files"
 FILE_FIELDS = {"id", "filename", "content_type", "size", "created_at"}

@@ -1,0 +1,1 @@
+"""Administration routes: users, roles and the audit log (role `admin` only, AUTHZ-02)."""

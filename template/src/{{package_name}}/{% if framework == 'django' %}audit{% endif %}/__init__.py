@@ -1,0 +1,1 @@
+"""The append-only audit log of security and admin actions (ERR-03)."""

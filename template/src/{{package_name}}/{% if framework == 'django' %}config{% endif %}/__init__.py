@@ -1,0 +1,1 @@
+"""Django's configuration: settings built from `settings.Settings`, URLs, WSGI and the API."""

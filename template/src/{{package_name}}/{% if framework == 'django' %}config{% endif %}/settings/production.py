@@ -1,0 +1,8 @@
+"""Settings for ENVIRONMENT=production (base.py says where each value comes from)."""
+
+from __future__ import annotations
+
+from .base import django_settings, load
+
+APP_SETTINGS = load("production")
+globals().update(django_settings(APP_SETTINGS))

@@ -1,0 +1,1 @@
+"""What every request goes through (ids, headers, limits, errors, logs), and shared API shapes."""
