@@ -371,12 +371,14 @@ def test_no_mfa_trace_when_mfa_is_off(project: Path) -> None:
 
 # `file_uploads: false` renders no upload route, table, setting, dependency, compose
 # service, doc or test. Allowed: the `/uploads/` line of .gitignore, which keeps local
-# data out of git whatever the answers.
+# data out of git whatever the answers, and Django's names for its request body
+# limits (DATA_UPLOAD_MAX_MEMORY_SIZE, FILE_UPLOAD_MAX_MEMORY_SIZE), which every
+# Django project sets.
 UPLOAD_WORDS = re.compile(
     r"upload|clamav|clamd|malware|eicar|python.multipart|sniffing|/api/files|\.files\b|\"files\"",
     re.IGNORECASE,
 )
-NOT_UPLOAD_PHRASES = re.compile(r"^/uploads/$")
+NOT_UPLOAD_PHRASES = re.compile(r"^/uploads/$|\b(DATA|FILE)_UPLOAD_MAX_MEMORY_SIZE\b")
 NO_UPLOAD_COMBINATIONS = [c for c in COMBINATIONS if not c["file_uploads"]]
 
 

@@ -5,9 +5,7 @@ Django's CsrfViewMiddleware does the work (the readable `csrftoken` cookie, the
 
 - django-ninja marks its views `csrf_exempt` and leaves CSRF to its auth
   classes, which would leave the public routes (login, signup) unprotected.
-  `CsrfMiddleware` ignores that mark: every unsafe request is checked, except
-  under WEBHOOK_PREFIX, whose requests are authenticated by the provider's
-  signature instead and come from servers that hold no cookie.
+  `CsrfMiddleware` ignores that mark: every unsafe request is checked.
 - Over HTTPS Django also demands a same-origin Referer when no Origin header is
   sent. The API's own `Referrer-Policy: no-referrer` strips Referer, and API
   clients (and the contract's tests) send neither header, so that rule would
@@ -31,7 +29,6 @@ from django.middleware.csrf import CsrfViewMiddleware
 
 from ..core.responses import error_response
 
-WEBHOOK_PREFIX = "/api/webhooks/"
 CSRF_FAILED_MESSAGE = "The CSRF token is missing or wrong."
 
 
@@ -41,7 +38,7 @@ def _checked_view(request: HttpRequest) -> HttpResponse:  # pragma: no cover - n
 
 
 class CsrfMiddleware(CsrfViewMiddleware):
-    """CsrfViewMiddleware that checks ninja's views too, and only exempts webhooks."""
+    """CsrfViewMiddleware that checks ninja's views too."""
 
     def process_view(
         self,
@@ -50,8 +47,6 @@ class CsrfMiddleware(CsrfViewMiddleware):
         callback_args: tuple[Any, ...],
         callback_kwargs: dict[str, Any],
     ) -> HttpResponseForbidden | None:
-        if request.path_info.startswith(WEBHOOK_PREFIX):
-            return None
         return super().process_view(request, _checked_view, callback_args, callback_kwargs)
 
     def _check_referer(self, request: HttpRequest) -> None:

@@ -27,7 +27,6 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
-from pydantic import BaseModel, ConfigDict, Field
 
 from .. import SERVICE_NAME
 from ..accounts.api import router as accounts_router
@@ -38,6 +37,7 @@ from ..core.responses import error_response
 from ..health.api import router as health_router
 from ..monitoring.api import router as monitoring_router
 from ..notes.api import router as notes_router
+from ..security.envelope import RETRY_AFTER, ErrorEnvelope, ValidationErrorEnvelope
 from ..security.errors import AppError, ErrorDetail, default_for
 
 log = get_logger(__name__)
@@ -165,47 +165,6 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 # --- the API document ---------------------------------------------------------------------
 
 
-class ErrorDetailOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    field: str = Field(description="Where the problem is, e.g. `body.email`")
-    issue: str = Field(description="What is wrong; never the submitted value")
-
-
-class ErrorOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(pattern=r"^[a-z]+(_[a-z]+)*$", description="A stable snake_case code")
-    message: str = Field(description="Human readable, safe text")
-    request_id: str = Field(description="Also in the X-Request-ID header")
-
-
-class ValidationErrorOut(ErrorOut):
-    details: list[ErrorDetailOut]
-
-
-class ErrorEnvelope(BaseModel):
-    """`{"error": {code, message, request_id}}`: the body of every error but 422."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    error: ErrorOut
-
-
-class ValidationErrorEnvelope(BaseModel):
-    """The 422 body: the envelope with `details`, one entry per invalid field."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    error: ValidationErrorOut
-
-
-RETRY_AFTER = {
-    "Retry-After": {
-        "description": "Seconds to wait before trying again",
-        "schema": {"type": "integer", "minimum": 1},
-    }
-}
 REF = "#/components/schemas/{model}"
 
 

@@ -16,8 +16,8 @@ from django.http import HttpRequest, HttpResponseBase
 
 from ..core.conf import app_settings
 from ..core.context import client_ip
-from ..core.errors import ApiError
 from ..core.responses import error_response
+from ..security.errors import AppError
 from .services import limiter
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
@@ -53,7 +53,7 @@ class DefaultRateLimitMiddleware:
             return None
         try:
             limiter().check("default", rate_subject(request), self.rate)
-        except ApiError as error:
+        except AppError as error:
             return error_response(
                 request, error.status, code=error.code, message=error.message, headers=error.headers
             )

@@ -1,14 +1,21 @@
-"""Checking a request against a rate, answering 429 with Retry-After when it is over."""
+"""Checking a request against a rate, answering 429 with Retry-After when it is over.
+
+Both frameworks use it as it is: the counters are a CounterStore of the chosen
+kind, and AppError becomes the 429 envelope in either framework's error handler.
+"""
 
 from __future__ import annotations
 
-from ..core.database import utcnow
+from datetime import UTC, datetime
+
 from ..security.errors import AppError
 from ..security.ratelimit import CounterStore, Hit, Rate
 from ..security.tokens import token_digest
 
 
 class RateLimiter:
+    """Fixed-window limits on (scope, subject) pairs, counted in a shared CounterStore."""
+
     def __init__(self, counters: CounterStore, key: str) -> None:
         self.counters = counters
         self.key = key
@@ -39,5 +46,5 @@ def too_many(hit: Hit) -> AppError:
         429,
         "rate_limited",
         "Too many requests; retry later.",
-        headers={"Retry-After": str(hit.retry_after(utcnow()))},
+        headers={"Retry-After": str(hit.retry_after(datetime.now(UTC)))},
     )
