@@ -6,7 +6,7 @@ actions (audit/services.py `record`, once their transaction commits), refusals
 and `emit(kind, request=..., actor=..., target=..., detail=...)` here. Each
 costs the request one log line and a queue insert, never a wait (LOG-03):
 storing, counting against the detection rules and alerting run on the
-monitor's threads (pipeline.py).
+monitor's threads (monitor.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ..ratelimit.services import counter_store
 from ..security.events import Kind, SecurityEvent
 from ..settings import Settings
 from .models import TARGET_LENGTH, StoredEvent
-from .pipeline import Monitor, make_monitor
+from .monitor import Monitor, make_monitor
 
 log = get_logger(__name__)
 
@@ -42,7 +42,7 @@ SHUTDOWN_SECONDS = 5.0
 
 
 class DjangoEventStore:
-    """`pipeline.EventStore` on the ORM; runs on the monitor's thread, in its own transactions."""
+    """`monitor.EventStore` on the ORM; runs on the monitor's thread, in its own transactions."""
 
     def store(self, events: Sequence[SecurityEvent]) -> None:
         if not events:

@@ -45,6 +45,19 @@ def purge(database: Database, before: datetime) -> None:
         db.execute(delete(StoredEvent).where(StoredEvent.at < before))
 
 
+class SqlEventStore:
+    """The monitor's `EventStore` (monitor.py) on this service's database."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def store(self, events: Sequence[SecurityEvent]) -> None:
+        store(self.database, events)
+
+    def purge(self, before: datetime) -> None:
+        purge(self.database, before)
+
+
 def events_query(kind: Kind | None) -> Select[StoredEvent]:
     query = select(StoredEvent)
     if kind is not None:
