@@ -107,3 +107,19 @@ def test_the_checklist_doc_names_each_id_with_the_tests_that_prove_it(
         for name in sorted(cited - marked.get(checklist_id, set())):
             problems.append(f"{checklist_id}: {name} has no test marked with it")
     assert not problems, "\n".join(problems)
+
+
+# A "where" cell names files and folders relative to the package (src/<package>/),
+# or to the project root (tests/, docs/, pyproject.toml, ...).
+CITED_PATH = re.compile(r"`([\w./-]+(?:\.py|\.toml|\.ya?ml|\.md|/))`")
+
+
+def test_the_checklist_doc_points_only_at_files_that_exist(project: Path) -> None:
+    (package,) = (project / "src").iterdir()
+    missing = []
+    for checklist_id, row in documented_rows(project / "docs" / "security-checklist.md").items():
+        where = row.split("|")[3]
+        for cited in CITED_PATH.findall(where):
+            if not any((base / cited).exists() for base in (package, project)):
+                missing.append(f"{checklist_id}: {cited}")
+    assert not missing, "the checklist doc cites paths that do not exist:\n" + "\n".join(missing)
