@@ -34,6 +34,7 @@ from contract.servers import (
     fetch_development_openapi,
     running_deployment,
 )
+from contract.webhooks import SIGNERS
 
 TARGETS = contract_targets()
 
@@ -44,6 +45,8 @@ TARGETS = contract_targets()
 PAYMENTS_MARKER = "payments"
 # Tests of what Redis brings (test_redis.py) run on the targets that count there.
 REDIS_MARKER = "counts_in_redis"
+# Tests of signature timestamps run on the targets whose provider signs one.
+TIMESTAMPED_MARKER = "timestamped_signatures"
 # Tests of an optional feature run on the targets that serve it.
 MFA_MARKER = "mfa"
 UPLOADS_MARKER = "uploads"
@@ -65,6 +68,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
+        f"{TIMESTAMPED_MARKER}: a payment test of signature timestamps, run on the targets "
+        "whose provider signs one",
+    )
+    config.addinivalue_line(
+        "markers",
         f"{UPLOADS_MARKER}: a contract test of uploads, run on the targets that serve them",
     )
 
@@ -77,7 +85,9 @@ def serves(target: ContractTarget, definition: pytest.Function) -> bool:
         return definition.get_closest_marker(name) is not None
 
     if marked(PAYMENTS_MARKER):
-        return target.payment_provider != "none"
+        return target.payment_provider != "none" and (
+            not marked(TIMESTAMPED_MARKER) or SIGNERS[target.payment_provider].timestamped
+        )
     return not target.payments_only and all(
         (
             not marked(REDIS_MARKER) or target.rate_limit_store == "redis",

@@ -2,25 +2,28 @@
 
 Counters are keyed by a digest of the submitted email, whether or not an
 account has it: unknown and known emails take exactly the same path, so a
-lockout says nothing about whether the account exists (AUTH-04).
+lockout says nothing about whether the account exists (AUTH-04). Both
+frameworks use it on their shared CounterStore.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from ..security.ratelimit import CounterStore
-from ..settings import Settings
+from .ratelimit import CounterStore, Rate
 
+# How long a lock keeps counting towards the next one.
 LEVEL_MEMORY = timedelta(days=1)
 MAX_LOCK = timedelta(days=1)
 
 
 class Lockout:
-    def __init__(self, counters: CounterStore, settings: Settings) -> None:
+    """`rule` failures lock an account for `lock_minutes`, doubling on repeats."""
+
+    def __init__(self, counters: CounterStore, rule: Rate, lock_minutes: int) -> None:
         self.counters = counters
-        self.rule = settings.lockout_after_failures
-        self.base = timedelta(minutes=settings.lockout_minutes)
+        self.rule = rule
+        self.base = timedelta(minutes=lock_minutes)
 
     def is_locked(self, account: str) -> bool:
         return self.counters.peek(f"lock:{account}") is not None
@@ -28,7 +31,8 @@ class Lockout:
     def record_failure(self, account: str) -> bool:
         """Count a failure; True when it locked the account.
 
-        Each lock within a day doubles the previous one (15, 30, 60 minutes ...).
+        Each lock within a day doubles the previous one (15, 30, 60 minutes ...),
+        capped at a day, so a patient guesser gets ever fewer tries.
         """
         failures = self.counters.hit(f"fail:{account}", self.rule.window)
         if failures.count < self.rule.limit:
