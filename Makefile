@@ -6,6 +6,8 @@
 #   make test-deep   install pairwise combinations and run their own test suites
 #   make test-contract  serve generated backends over HTTPS; the API.md suite and schemathesis
 #   make test-update generate from the previous release, change, copier update, test again
+#   make bench       benchmarks, side by side: generation, protections' cost, uv sync and tests
+#                    (not part of `make test`; e.g. BENCH_ARGS="--frameworks fastapi --runs 5")
 #   make clean       remove the demo service and caches
 #
 # Works on a fresh Debian machine with only python3: uv is installed with pip,
@@ -24,6 +26,9 @@ PYTHON ?= python3
 WORKERS ?= 2
 # Extra pytest arguments, e.g. `make test-fast PYTEST_ARGS="-k sqlite -x"`.
 PYTEST_ARGS ?=
+# Options of the benchmarks (`uv run python -m benchmarks --help`), e.g.
+# `make bench BENCH_ARGS="--frameworks fastapi --duration 3 --rounds 1"`.
+BENCH_ARGS ?=
 
 DEMO_DIR := .demo/my-service
 DEMO_HOST := 127.0.0.1
@@ -31,7 +36,7 @@ DEMO_PORT := 8000
 
 # In the tests uv may download packages but never a Python interpreter (CI
 # reaches package indexes only): the tests use the interpreters installed here.
-TEST_TARGETS := test test-fast test-deep test-contract test-update
+TEST_TARGETS := test test-fast test-deep test-contract test-update bench
 $(TEST_TARGETS): export UV_PYTHON_DOWNLOADS ?= never
 
 ifeq ($(WORKERS),0)
@@ -44,7 +49,7 @@ endif
 # that Copier's post-generation task and the generated projects find it too.
 UV_SETUP = uv="$$(PYTHON=$(PYTHON) .ci/ensure-uv)"; export UV="$$uv"; export PATH="$$(dirname "$$uv"):$$PATH"
 
-.PHONY: help demo test test-fast test-deep test-contract test-update sync services clean
+.PHONY: help demo test test-fast test-deep test-contract test-update bench sync services clean
 
 help:
 	@sed -n 's/^#   make /make /p' $(MAKEFILE_LIST)
@@ -86,6 +91,14 @@ test-contract: services sync
 
 test-update: services sync
 	@$(UV_SETUP); "$$uv" run pytest -m update $(XDIST) $(PYTEST_ARGS)
+
+# The throwaway servers the benchmarked project needs (its suite and its deployment),
+# and wrk, the load generator; PostgreSQL only for BENCH_ARGS="--database postgresql".
+BENCH_SERVICES ?= redis clamav wrk $(if $(findstring postgresql,$(BENCH_ARGS)),postgresql)
+
+bench: sync
+	@.ci/ensure-services $(BENCH_SERVICES)
+	@$(UV_SETUP); "$$uv" run python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf .demo .pytest_cache .mypy_cache .ruff_cache
