@@ -6,10 +6,10 @@ pairwise-covering subset. Answers that do not change Python code
 (`ci_provider`, `python_version`) rotate through their values so that each
 value is rendered at least once.
 
-Not every framework offers every answer yet: `FRAMEWORK_LIMITS` lists what
-each one refuses (copier.yml's validators refuse the same, and
-tests/test_questions.py checks that they agree), and every layer tests only
-the combinations a user can generate.
+A framework that does not offer an answer lists it in `FRAMEWORK_LIMITS`
+(copier.yml's validators must refuse the same, and tests/test_questions.py
+checks that they agree), and every layer then tests only the combinations a
+user can generate. Today both frameworks offer every answer.
 """
 
 from __future__ import annotations
@@ -32,17 +32,10 @@ CI_PROVIDERS: tuple[str, ...] = ("github", "gitlab", "none")
 PYTHON_VERSIONS: tuple[str, ...] = ("3.11", "3.12", "3.13")
 
 
-# What a framework does not offer yet: question -> the values it accepts. Django
-# is built in stages (issue 8); its first serves SQLite with counters in the
-# database, without payments, MFA or uploads.
+# What a framework does not offer: question -> the values it accepts. Django was
+# built in stages this way (issue 8); it now offers every answer FastAPI does.
 FRAMEWORK_LIMITS: dict[str, dict[str, frozenset[Any]]] = {
-    "django": {
-        "database": frozenset({"sqlite"}),
-        "payment_provider": frozenset({"none"}),
-        "mfa": frozenset({False}),
-        "file_uploads": frozenset({False}),
-        "rate_limit_store": frozenset({"database"}),
-    },
+    "django": {},
 }
 
 

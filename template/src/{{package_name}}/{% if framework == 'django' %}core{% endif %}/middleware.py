@@ -16,8 +16,9 @@ from io import BytesIO
 from typing import Any
 
 import structlog
+from django.conf import settings as django_settings
 from django.core.handlers.wsgi import LimitedStream
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, QueryDict
 from django.utils.cache import patch_vary_headers
 from ninja.operation import PathView
 
@@ -132,6 +133,9 @@ class SecurityMiddleware:
       before the body is read; a chunked body without a length is read up to
       the limit and refused as soon as it passes it. A body longer than a
       false, small Content-Length is never read past that length (WSGI).
+      The POST routes of STREAMED_BODY_LIMITS (a file's route) have their own,
+      larger limit and read their body themselves, as a stream: it is left
+      unread here, and their view counts it as it reads.
     - An error response that Django or a library made itself (404, 405, 500
       ...) is replaced by the envelope of its status: nothing of it leaks (ERR-01).
     """
@@ -141,6 +145,9 @@ class SecurityMiddleware:
         settings = app_settings()
         self.allowed_hosts = settings.allowed_hosts
         self.body_limit = settings.max_json_body_bytes
+        # Built by config/settings/base.py at run time, so django-stubs cannot see it.
+        limits = getattr(django_settings, "STREAMED_BODY_LIMITS", {})
+        self.streamed_limits: dict[str, int] = dict(limits)
         self.headers = security_headers(production=settings.is_production)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
@@ -151,9 +158,12 @@ class SecurityMiddleware:
         response: HttpResponseBase | None = None
         try:
             try:
-                response = self._refuse_early(request)
-                if response is None:
+                streamed_limit = self._streamed_limit(request)
+                response = self._refuse_early(request, streamed_limit)
+                if response is None and streamed_limit is None:
                     self._read_body(request)
+                elif response is None:
+                    self._leave_body_unread(request)
             except OSError:  # the client went away or broke off its body mid-way
                 log.info("request_body_unreadable", path=request.path)
                 response = error_response(request, 400, message="The request body is incomplete.")
@@ -178,7 +188,15 @@ class SecurityMiddleware:
             )
             structlog.contextvars.unbind_contextvars("request_id")
 
-    def _refuse_early(self, request: HttpRequest) -> HttpResponseBase | None:
+    def _streamed_limit(self, request: HttpRequest) -> int | None:
+        """The body limit of a route that streams its own body; None for every other route."""
+        if request.method != "POST":
+            return None
+        return self.streamed_limits.get(request.path)
+
+    def _refuse_early(
+        self, request: HttpRequest, streamed_limit: int | None
+    ) -> HttpResponseBase | None:
         if not host_allowed(request.META.get("HTTP_HOST"), self.allowed_hosts):
             return error_response(
                 request, 400, code="invalid_host", message="The Host header is not allowed."
@@ -187,8 +205,10 @@ class SecurityMiddleware:
         if declared:
             if not str(declared).isdigit():
                 return error_response(request, 400, message="Invalid Content-Length header.")
-            if int(declared) > self.body_limit:
+            if int(declared) > (streamed_limit or self.body_limit):
                 return too_large(request)
+        elif streamed_limit is not None:
+            return None  # the view reads (and counts) a chunked body itself
         elif "chunked" in str(request.META.get("HTTP_TRANSFER_ENCODING", "")).lower():
             try:
                 self._buffer_chunked_body(request)
@@ -207,6 +227,17 @@ class SecurityMiddleware:
         """
         if int(request.META.get("CONTENT_LENGTH") or 0) > 0:
             request.body  # noqa: B018 - reading it caches it
+
+    @staticmethod
+    def _leave_body_unread(request: HttpRequest) -> None:
+        """Keep Django's form parser away from a body that its view streams.
+
+        The CSRF check reads `request.POST` on every POST, for its form field;
+        Django would then parse a multipart body through its form parser
+        before the session, the token and the rate limit are checked. An empty
+        form here leaves the body to the view; the token comes in its header.
+        """
+        request.POST = QueryDict()
 
     def _buffer_chunked_body(self, request: HttpRequest) -> None:
         """Read a body sent without a length, up to the limit, and hand it to Django.

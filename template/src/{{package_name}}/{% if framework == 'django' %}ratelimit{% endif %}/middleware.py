@@ -18,7 +18,7 @@ from ..core.conf import app_settings
 from ..core.context import client_ip
 from ..core.responses import error_response
 from ..security.errors import AppError
-from .services import limiter
+from .services import general_limiter
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
@@ -52,7 +52,7 @@ class DefaultRateLimitMiddleware:
         if not request.path.startswith(API_PREFIX) or request.path in UNLIMITED:
             return None
         try:
-            limiter().check("default", rate_subject(request), self.rate)
+            general_limiter().check("default", rate_subject(request), self.rate)
         except AppError as error:
             return error_response(
                 request, error.status, code=error.code, message=error.message, headers=error.headers

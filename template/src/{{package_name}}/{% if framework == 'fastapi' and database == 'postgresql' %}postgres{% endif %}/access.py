@@ -26,9 +26,8 @@ from sqlalchemy.orm import Session
 
 from ..audit.service import record
 from ..core.context import RequestContext
+from .roles import SYSTEM_SETTING, USER_SETTING
 
-USER_SETTING = "app.user_id"
-SYSTEM_SETTING = "app.system_access"
 BYPASS_ACTION = "rls_bypass"
 
 

@@ -3,7 +3,7 @@
 Mounted on the protected router, so the session, the CSRF token and the rate
 limit are checked before a byte of the body is read. The upload route reads
 the body itself, as a stream (incoming.py), instead of letting the framework
-parse the form; its OpenAPI body is declared below.
+parse the form; its OpenAPI body is declared in openapi.py.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from ..core.database import DbSession
 from ..core.openapi import error_responses
 from ..core.schemas import DEFAULT_LIMIT, Cursor, Limit, Page
 from ..security.filenames import content_disposition
-from ..security.sniffing import KNOWN_TYPES
 from ..settings import Settings
-from .incoming import FIELD, MULTIPART_OVERHEAD_BYTES, Received, receive_upload
+from .incoming import receive_upload
+from .multipart import MULTIPART_OVERHEAD_BYTES, Received
+from .openapi import DOWNLOAD_ANSWER, UPLOAD_BODY
 from .schemas import FileOut
 from .service import Files
 
@@ -57,47 +58,13 @@ async def received_upload(request: Request, files: FilesService) -> AsyncIterato
 
 Upload = Annotated[Received, Depends(received_upload, scope="function")]
 
-UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [FIELD],
-                    "properties": {
-                        FIELD: {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "PNG, JPEG, PDF or UTF-8 text, recognised by content",
-                        }
-                    },
-                    "additionalProperties": False,
-                }
-            }
-        },
-    }
-}
-DOWNLOAD: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The file's bytes as an attachment, with the type detected at upload",
-        "headers": {
-            "Content-Disposition": {
-                "description": "`attachment` with the file's name (RFC 6266 `filename*`)",
-                "schema": {"type": "string"},
-            }
-        },
-        "content": {
-            kind: {"schema": {"type": "string", "format": "binary"}} for kind in KNOWN_TYPES
-        },
-    }
-}
+DOWNLOAD: dict[int | str, dict[str, Any]] = {200: DOWNLOAD_ANSWER}
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    openapi_extra=UPLOAD_BODY,
+    openapi_extra={"requestBody": UPLOAD_BODY},
     responses=error_responses(415, 503),
 )
 def upload_file(

@@ -1,0 +1,1 @@
+"""Multi-factor authentication: TOTP with single-use recovery codes (AUTH-06)."""
