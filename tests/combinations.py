@@ -6,10 +6,8 @@ pairwise-covering subset. Answers that do not change Python code
 (`ci_provider`, `python_version`) rotate through their values so that each
 value is rendered at least once.
 
-A framework that does not offer an answer lists it in `FRAMEWORK_LIMITS`
-(copier.yml's validators must refuse the same, and tests/test_questions.py
-checks that they agree), and every layer then tests only the combinations a
-user can generate. Today both frameworks offer every answer.
+Both frameworks offer every answer, so every combination is one a user can
+generate.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from __future__ import annotations
 import itertools
 import random
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,19 +28,6 @@ FILE_UPLOADS: tuple[bool, ...] = (True, False)
 RATE_LIMIT_STORES: tuple[str, ...] = ("database", "redis")
 CI_PROVIDERS: tuple[str, ...] = ("github", "gitlab", "none")
 PYTHON_VERSIONS: tuple[str, ...] = ("3.11", "3.12", "3.13")
-
-
-# What a framework does not offer: question -> the values it accepts. Django was
-# built in stages this way (issue 8); it now offers every answer FastAPI does.
-FRAMEWORK_LIMITS: dict[str, dict[str, frozenset[Any]]] = {
-    "django": {},
-}
-
-
-def supported(answers: Answers) -> bool:
-    """Whether copier.yml accepts these answers together (FRAMEWORK_LIMITS)."""
-    limits = FRAMEWORK_LIMITS.get(answers.get("framework", FRAMEWORKS[0]), {})
-    return all(answers[q] in accepted for q, accepted in limits.items() if q in answers)
 
 
 @dataclass(frozen=True)
@@ -101,14 +86,8 @@ RICHEST: dict[str, Any] = {
 
 
 def richest_answers(framework: str) -> dict[str, Any]:
-    """RICHEST for this framework, within what it offers (FRAMEWORK_LIMITS)."""
-    answers = {**RICHEST, "framework": framework}
-    for question, accepted in FRAMEWORK_LIMITS.get(framework, {}).items():
-        if answers[question] not in accepted:
-            answers[question] = max(accepted, key=str)
-    if not answers["mfa"]:
-        del answers["require_admin_mfa"]
-    return answers
+    """RICHEST on this framework."""
+    return {**RICHEST, "framework": framework}
 
 
 @dataclass(frozen=True)
@@ -139,15 +118,9 @@ def _rotate(index: int) -> tuple[Value, ...]:
     return (ci[index % len(ci)], py[(index // len(ci)) % len(py)])
 
 
-def _answers_of(values: Iterable[Value]) -> dict[str, Any]:
-    return {q: a for value in values for q, a in value.answers}
-
-
 def all_code_combinations() -> list[Combination]:
-    """Every supported combination of the code-changing answers, with rotating CI and Python values."""
-    rows = [
-        row for row in itertools.product(*CODE_DIMENSIONS.values()) if supported(_answers_of(row))
-    ]
+    """Every combination of the code-changing answers, with rotating CI and Python values."""
+    rows = list(itertools.product(*CODE_DIMENSIONS.values()))
     return [Combination((*row, *_rotate(i))) for i, row in enumerate(rows)]
 
 
@@ -170,15 +143,9 @@ def all_pairs(sizes: Sequence[int]) -> set[Pair]:
     return pairs
 
 
-Allowed = Callable[[tuple[int, ...]], bool]
-
-
-def _greedy_rows(
-    sizes: Sequence[int], rng: random.Random, allowed: Allowed
-) -> list[tuple[int, ...]]:
-    candidates = [row for row in itertools.product(*(range(n) for n in sizes)) if allowed(row)]
-    # A pair that no allowed row holds cannot be covered, and is not asked for.
-    uncovered = all_pairs(sizes) & set().union(*map(_pairs_of, candidates))
+def _greedy_rows(sizes: Sequence[int], rng: random.Random) -> list[tuple[int, ...]]:
+    candidates = list(itertools.product(*(range(n) for n in sizes)))
+    uncovered = all_pairs(sizes)
     rows: list[tuple[int, ...]] = []
     while uncovered:
         scored = [(len(_pairs_of(row) & uncovered), row) for row in candidates]
@@ -191,11 +158,9 @@ def _greedy_rows(
     return rows
 
 
-def pairwise_rows(
-    sizes: Sequence[int], attempts: int = 50, allowed: Allowed = lambda row: True
-) -> list[tuple[int, ...]]:
-    """A small set of allowed rows (value indexes) in which every pair of values of
-    some allowed row appears.
+def pairwise_rows(sizes: Sequence[int], attempts: int = 50) -> list[tuple[int, ...]]:
+    """A small set of rows (value indexes) in which every pair of values of two
+    dimensions appears.
 
     Greedy: repeatedly take a row of the full product that covers the most
     pairs not yet covered, breaking ties at random. A few seeded attempts are
@@ -204,7 +169,7 @@ def pairwise_rows(
     """
     best: list[tuple[int, ...]] | None = None
     for seed in range(attempts):
-        rows = _greedy_rows(sizes, random.Random(seed), allowed)
+        rows = _greedy_rows(sizes, random.Random(seed))
         if best is None or len(rows) < len(best):
             best = rows
     return sorted(best or [])
@@ -223,10 +188,7 @@ def pairwise_code_combinations() -> list[Combination]:
     deep layer installs the project and must not download another Python.
     """
     dims = list(CODE_DIMENSIONS.values())
-    rows = pairwise_rows(
-        [len(d) for d in dims],
-        allowed=lambda row: supported(_answers_of(dims[d][v] for d, v in enumerate(row))),
-    )
+    rows = pairwise_rows([len(d) for d in dims])
     py = next(
         v
         for v in ROTATING_DIMENSIONS["python_version"]
@@ -252,7 +214,7 @@ def covered_pairs(combinations: Iterable[Combination]) -> set[frozenset[tuple[st
 
 
 def required_pairs() -> set[frozenset[tuple[str, str]]]:
-    """Every pair of code-changing values that some supported combination holds."""
+    """Every pair of code-changing values."""
     return covered_pairs(all_code_combinations())
 
 
@@ -270,12 +232,6 @@ CONTRACT_FEATURES: dict[str, Any] = {
     "file_uploads": True,
     "ci_provider": "none",
 }
-
-
-def offered(framework: str, question: str, wanted: Any, fallback: Any) -> Any:
-    """`wanted` if the framework offers it as the answer to `question`, else `fallback`."""
-    accepted = FRAMEWORK_LIMITS.get(framework, {}).get(question)
-    return wanted if accepted is None or wanted in accepted else fallback
 
 
 @dataclass(frozen=True)
@@ -301,14 +257,8 @@ class ContractTarget:
 
     @property
     def features(self) -> dict[str, Any]:
-        """CONTRACT_FEATURES, turned off where the framework does not offer them yet."""
-        features = {
-            question: offered(self.framework, question, wanted, False)
-            for question, wanted in CONTRACT_FEATURES.items()
-        }
-        if not features["mfa"]:
-            del features["require_admin_mfa"]
-        return features
+        """The answers beyond framework, database, provider and counters: CONTRACT_FEATURES."""
+        return dict(CONTRACT_FEATURES)
 
     @property
     def mfa(self) -> bool:
@@ -349,30 +299,23 @@ FULL_TARGET_STORES: dict[str, str] = {"sqlite": "database", "postgresql": "redis
 def contract_targets() -> list[ContractTarget]:
     """The one list the contract layer runs against.
 
-    Every framework on every database it offers with the whole suite (each
-    database with its own payment provider and counter store, within what the
-    framework offers), plus, per framework, a payments-only target for each
-    provider it offers that no full target carries.
+    Every framework on every database with the whole suite (each database with
+    its own payment provider and counter store), plus, per framework, a
+    payments-only target for each provider that no full target carries.
     """
     targets: list[ContractTarget] = []
     for framework in FRAMEWORKS:
         full = [
             ContractTarget(
-                framework,
-                d,
-                offered(framework, "payment_provider", FULL_TARGET_PROVIDERS[d], "none"),
-                rate_limit_store=offered(
-                    framework, "rate_limit_store", FULL_TARGET_STORES[d], "database"
-                ),
+                framework, d, FULL_TARGET_PROVIDERS[d], rate_limit_store=FULL_TARGET_STORES[d]
             )
             for d in DATABASES
-            if offered(framework, "database", d, None)
         ]
         carried = {t.payment_provider for t in full}
         targets += full
         targets += [
             ContractTarget(framework, full[0].database, p, payments_only=True)
             for p in PAYMENT_PROVIDERS
-            if p != "none" and p not in carried and offered(framework, "payment_provider", p, None)
+            if p != "none" and p not in carried
         ]
     return targets
