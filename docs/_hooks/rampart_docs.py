@@ -17,6 +17,7 @@ hand what the repository already says:
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,10 @@ import jinja2
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The overview is rendered with every option on: the template tests' richest answers.
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+from combinations import RICHEST  # noqa: E402 - found through the line above
+
 TEMPLATE_DOCS = REPO_ROOT / "template" / "docs"
 FRAMEWORKS = {"fastapi": "FastAPI", "django": "Django"}
 
@@ -34,17 +39,6 @@ QUESTIONS_MARKER = "<!-- rampart:questions -->"
 INCLUDE_MARKER = re.compile(r"^<!-- rampart:include (?P<path>[\w./-]+) -->$", re.MULTILINE)
 LANGUAGES = {".yaml": "yaml", ".yml": "yaml", ".py": "python", ".ts": "ts", ".toml": "toml"}
 
-# The overview is rendered with every option on: these answers, and copier.yml's
-# defaults for any other question.
-RICHEST: dict[str, Any] = {
-    "database": "postgresql",
-    "payment_provider": "stripe",
-    "mfa": True,
-    "require_admin_mfa": True,
-    "file_uploads": True,
-    "rate_limit_store": "redis",
-    "ci_provider": "github",
-}
 # Single changes to RICHEST whose "where" cells are shown too when they differ.
 ALTERNATIVES: tuple[tuple[str, Any], ...] = (
     ("rate_limit_store", "database"),
