@@ -47,13 +47,27 @@ def test_every_framework_is_rendered_with_every_value() -> None:
             assert seen == accepted, (framework, question)
 
 
-@pytest.mark.parametrize("question", ["ci_provider", "python_version"])
-def test_fast_layer_renders_every_value_of_the_rotating_answers(question: str) -> None:
-    seen = {c[question] for c in all_code_combinations()}
-    choices = {"ci_provider": {"github", "gitlab", "none"}, "python_version": set(PYTHON_VERSIONS)}[
-        question
-    ]
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("question", ["ci_provider", "python_version", "require_admin_mfa"])
+def test_fast_layer_renders_every_value_of_the_rotating_answers(
+    question: str, framework: str
+) -> None:
+    seen = {
+        c.answers.get(question)
+        for c in all_code_combinations()
+        if c["framework"] == framework and (question != "require_admin_mfa" or c["mfa"])
+    }
+    choices = {
+        "ci_provider": {"github", "gitlab", "none"},
+        "python_version": set(PYTHON_VERSIONS),
+        "require_admin_mfa": {True, False},
+    }[question]
     assert seen == choices
+
+
+def test_require_admin_mfa_is_answered_only_when_mfa_is_on() -> None:
+    for combo in [*all_code_combinations(), *pairwise_code_combinations()]:
+        assert ("require_admin_mfa" in combo.answers) == combo["mfa"], combo.id
 
 
 def test_deep_layer_covers_every_pair_of_code_changing_answers() -> None:
