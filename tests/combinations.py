@@ -20,6 +20,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+from _pytest.mark import ParameterSet
+
 Answers = Mapping[str, Any]
 
 FRAMEWORKS: tuple[str, ...] = ("fastapi", "django")
@@ -68,11 +71,9 @@ ROTATING_DIMENSIONS: dict[str, tuple[Value, ...]] = {
     ),
 }
 
-# The order the fast layer walks the product in (ids keep CODE_DIMENSIONS' order).
-# Neighbours install the same Django apps and features: each xdist worker keeps one
-# mypy cache per framework, and the Django plugin re-checks the whole project when
-# the installed apps change, so walking the apps' dimensions last made half of the
-# Django type checks start almost cold.
+# The order the fast layer walks the product in (ids keep CODE_DIMENSIONS' order):
+# the combinations of one family (Combination.family) follow each other, those
+# that differ least side by side, which is the order a worker type-checks them in.
 WALK_ORDER: tuple[str, ...] = (
     "framework",
     "mfa",
@@ -121,6 +122,28 @@ class Combination:
 
     def __getitem__(self, question: str) -> Any:
         return self.answers[question]
+
+    @property
+    def family(self) -> str:
+        """The combinations that install the same apps: the fast layer's xdist group.
+
+        One worker type-checks a family back to back, so its mypy cache holds
+        the same modules from one combination to the next; spread over both
+        workers, the Django plugin re-checked most of a project at each step.
+        """
+        answers = self.answers
+        parts = (
+            answers["framework"],
+            "mfa" if answers["mfa"] else "no-mfa",
+            "uploads" if answers["file_uploads"] else "no-uploads",
+            "no-payments" if answers["payment_provider"] == "none" else "payments",
+        )
+        return "-".join(parts)
+
+
+def by_family(combinations: Iterable[Combination]) -> list[ParameterSet]:
+    """pytest parameters, one per combination, grouped for xdist by family."""
+    return [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.family)) for c in combinations]
 
 
 def _in_dimension_order(values: Iterable[Value]) -> tuple[Value, ...]:

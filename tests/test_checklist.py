@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from checklist import ALL_IDS, BUILT, required_ids
 
-from combinations import Combination, all_code_combinations
+from combinations import Combination, all_code_combinations, by_family
 from helpers import REPO_ROOT, project_dir_of
 
 pytestmark = pytest.mark.fast
@@ -56,9 +56,7 @@ def documented_rows(doc: Path) -> dict[str, str]:
 COMBINATIONS = all_code_combinations()
 
 
-@pytest.fixture(
-    params=[pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.id)) for c in COMBINATIONS]
-)
+@pytest.fixture(params=by_family(COMBINATIONS))
 def combo(request: pytest.FixtureRequest) -> Combination:
     return request.param  # type: ignore[no-any-return]
 

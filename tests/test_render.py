@@ -2,9 +2,10 @@
 
 Each combination is rendered once per run, whichever xdist worker asks first
 (the `render` fixture keeps renders in a folder shared by the workers), and
-every rule below is checked on it. The xdist_group marks would also keep a
-combination's tests on one worker with `--dist loadgroup`, but pytest-xdist 3.8
-ignores them on pytest >= 9.2 (pytest-xdist issue 1386): nothing relies on them.
+every rule below is checked on it. The xdist_group marks keep a family of
+combinations (`Combination.family`) on one worker with `--dist loadgroup`, so
+that its mypy cache stays warm from one to the next: a matter of speed only
+(pytest-xdist 3.8 ignores the marks on pytest >= 9.2, pytest-xdist issue 1386).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from combinations import PAYMENT_PROVIDERS, Combination, all_code_combinations
+from combinations import PAYMENT_PROVIDERS, Combination, all_code_combinations, by_family
 from helpers import (
     clean_env,
     explain,
@@ -40,7 +41,7 @@ COMBINATIONS = all_code_combinations()
 
 
 @pytest.fixture(
-    params=[pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.id)) for c in COMBINATIONS],
+    params=by_family(COMBINATIONS),
 )
 def combo(request: pytest.FixtureRequest) -> Combination:
     return request.param  # type: ignore[no-any-return]
@@ -343,10 +344,7 @@ NO_PAYMENT_COMBINATIONS = [c for c in COMBINATIONS if c["payment_provider"] == "
 
 @pytest.mark.parametrize(
     "combo",
-    [
-        pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.id))
-        for c in NO_PAYMENT_COMBINATIONS
-    ],
+    by_family(NO_PAYMENT_COMBINATIONS),
 )
 def test_no_payment_trace_when_payments_are_off(project: Path) -> None:
     traces = payment_traces(project)
@@ -362,7 +360,7 @@ NO_MFA_COMBINATIONS = [c for c in COMBINATIONS if not c["mfa"]]
 
 @pytest.mark.parametrize(
     "combo",
-    [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.id)) for c in NO_MFA_COMBINATIONS],
+    by_family(NO_MFA_COMBINATIONS),
 )
 def test_no_mfa_trace_when_mfa_is_off(project: Path) -> None:
     traces = word_traces(project, MFA_WORDS, NOT_MFA_PHRASES)
@@ -384,7 +382,7 @@ NO_UPLOAD_COMBINATIONS = [c for c in COMBINATIONS if not c["file_uploads"]]
 
 @pytest.mark.parametrize(
     "combo",
-    [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.id)) for c in NO_UPLOAD_COMBINATIONS],
+    by_family(NO_UPLOAD_COMBINATIONS),
 )
 def test_no_upload_trace_when_uploads_are_off(project: Path) -> None:
     traces = word_traces(project, UPLOAD_WORDS, NOT_UPLOAD_PHRASES)
@@ -403,10 +401,7 @@ DATABASE_COUNTER_COMBINATIONS = [c for c in COMBINATIONS if c["rate_limit_store"
 
 @pytest.mark.parametrize(
     "combo",
-    [
-        pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.id))
-        for c in DATABASE_COUNTER_COMBINATIONS
-    ],
+    by_family(DATABASE_COUNTER_COMBINATIONS),
 )
 def test_no_redis_trace_when_counters_live_in_the_database(project: Path) -> None:
     traces = [
@@ -430,7 +425,7 @@ SQLITE_COMBINATIONS = [c for c in COMBINATIONS if c["database"] == "sqlite"]
 
 @pytest.mark.parametrize(
     "combo",
-    [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(c.id)) for c in SQLITE_COMBINATIONS],
+    by_family(SQLITE_COMBINATIONS),
 )
 def test_no_role_or_row_security_trace_on_sqlite(project: Path) -> None:
     traces = word_traces(project, ROLE_WORDS, NOT_ROLE_PHRASES)
