@@ -23,7 +23,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def request_context(request: Request) -> RequestContext:
+async def request_context(request: Request) -> RequestContext:
     events: EventSink = request.app.state.monitor
     return RequestContext(ip=client_ip(request), request_id=request.state.request_id, events=events)
 

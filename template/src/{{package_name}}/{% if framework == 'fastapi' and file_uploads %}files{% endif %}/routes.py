@@ -39,7 +39,7 @@ def upload_body_limit(settings: Settings) -> int:
     return settings.upload_max_bytes + MULTIPART_OVERHEAD_BYTES
 
 
-def get_files(request: Request) -> Files:
+async def get_files(request: Request) -> Files:
     files: Files = request.app.state.files
     return files
 

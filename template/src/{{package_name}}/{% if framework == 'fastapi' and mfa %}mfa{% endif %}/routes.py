@@ -24,7 +24,7 @@ public_router = APIRouter(prefix="/auth/mfa", tags=["mfa"], route_class=StrictJS
 router = APIRouter(prefix="/auth/mfa", tags=["mfa"], route_class=StrictJSONRoute)
 
 
-def get_mfa(request: Request) -> Mfa:
+async def get_mfa(request: Request) -> Mfa:
     mfa: Mfa = request.app.state.mfa
     return mfa
 

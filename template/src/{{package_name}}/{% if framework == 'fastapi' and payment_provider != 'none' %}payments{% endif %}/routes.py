@@ -26,7 +26,7 @@ router = APIRouter(tags=["payments"], route_class=StrictJSONRoute)
 webhook_router = APIRouter(tags=["payments"])
 
 
-def get_payments(request: Request) -> Payments:
+async def get_payments(request: Request) -> Payments:
     payments: Payments = request.app.state.payments
     return payments
 
