@@ -64,7 +64,8 @@ class UUIDPrimaryKey:
 
 # How long a writer waits for SQLite's single write lock before failing. Under
 # 32 concurrent sign-ins, Argon2 keeps both cores busy and the lock's holder
-# waits for CPU too: with 5 s, one sign-in in 600 failed (make bench).
+# waits for CPU too: with 5 s, one sign-in in 600 failed (measured by the
+# benchmarks of the template this project came from).
 SQLITE_BUSY_TIMEOUT_MS = 20_000
 
 
